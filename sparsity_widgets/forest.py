@@ -1,0 +1,433 @@
+"""``WaveletForest``: a random forest read as a geometric-wavelet decomposition (Sec. 3).
+
+The estimator follows scikit-learn conventions: ``__init__`` stores parameters, ``fit`` checks
+them and the data, fitted attributes end in ``_``. The trees come from scikit-learn's
+``RandomForestRegressor`` fitted on one-hot labels (multi-output squared error, the variance
+minimising split of eq. 3.1); everything after the fit runs in numba kernels over the trees' own
+flat arrays.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+
+from ._numerics import apply_flat, mterm_error_curve, mterm_predict, node_sample_lists
+from ._validation import check_choice, check_features, check_int, check_target
+from .approximation import MTermCurve
+from .flat_forest import FlatForest, build_flat_forest, flatten_sklearn_trees
+from .tau_star import SparsityCurve, TauStarEstimate, estimate_tau_star, sparsity_curve
+
+__all__ = ["NORM_WEIGHTS", "WaveletForest", "minmax_normalise"]
+
+NORM_WEIGHTS = ("samples", "volume")
+_CHUNK_ROWS = 4096
+
+
+def minmax_normalise(
+    X: np.ndarray, minimum: np.ndarray, scale: np.ndarray, *, name: str = "X"
+) -> np.ndarray:
+    """``(X - minimum) / scale`` as a new float32 array, row chunk by row chunk.
+
+    Working in chunks keeps the temporary memory to a few MB whatever the size of ``X``, and the
+    same pass rejects NaN and infinite values.
+
+    Parameters
+    ----------
+    X : ndarray of float32 or float64, shape (n_samples, n_features)
+    minimum, scale : ndarray of float64, shape (n_features,)
+        Column minima and ranges (``scale`` is 1 for constant columns, which map to 0).
+
+    Returns
+    -------
+    ndarray of float32, shape (n_samples, n_features), C order
+    """
+    out = np.empty(X.shape, dtype=np.float32)
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        block = X[start : start + _CHUNK_ROWS]
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise ValueError(
+                f"{name} contains NaN or infinite values (first in row {row}); remove or impute "
+                "them before scoring."
+            )
+        out[start : start + _CHUNK_ROWS] = (block - minimum) / scale
+    return out
+
+
+def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    minimum = np.empty(X.shape[1])
+    maximum = np.empty(X.shape[1])
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        block = X[start : start + _CHUNK_ROWS]
+        if start == 0:
+            minimum[:] = block.min(axis=0)
+            maximum[:] = block.max(axis=0)
+        else:
+            np.minimum(minimum, block.min(axis=0), out=minimum)
+            np.maximum(maximum, block.max(axis=0), out=maximum)
+    scale = maximum - minimum
+    scale[~(scale > 0)] = 1.0  # constant (or non-finite, rejected later) columns
+    return minimum, scale
+
+
+class WaveletForest:
+    """Geometric-wavelet decomposition of a random forest fitted to (features, labels).
+
+    Parameters
+    ----------
+    n_trees : int, default=3
+        Number of trees J (the paper uses 3).
+    max_depth : int, default=15
+        Maximum depth of each tree (the paper uses 15).
+    max_features : int, float, {"sqrt", "log2"} or None, default=None
+        Features tried per split, as in scikit-learn; None tries all of them.
+    norm_weight : {"samples", "volume"}, default="samples"
+        The measure ``|Omega'|`` in the wavelet norm (eq. 3.2): the fraction of training samples
+        reaching the node, or the volume of its box in the normalised cube ``[0, 1]^d``.
+        Volumes shrink like ``2^(-depth)`` and vanish in high dimension; the sample fraction
+        is the sane default there.
+    bootstrap : bool, default=True
+        Fit each tree on a bootstrap sample, as a random forest does.
+    min_samples_leaf : int, default=1
+        Minimum samples in a leaf.
+    random_state : int, numpy Generator/RandomState or None, default=None
+        Seed of the forest.
+    n_jobs : int or None, default=None
+        Parallel jobs for fitting the trees (scikit-learn semantics).
+
+    Attributes
+    ----------
+    nodes_ : FlatForest
+        Every node of every tree in flat arrays, with wavelet norms.
+    n_features_in_ : int
+    n_outputs_ : int
+        Columns of the target (number of classes for labels).
+    n_samples_fit_ : int
+    classes_ : ndarray or None
+        Sorted class labels when ``y`` held labels.
+    feature_min_, feature_scale_ : ndarray of float64, shape (n_features,)
+        The min-max normalisation ``(x - min) / scale``; constant columns have scale 1.
+    estimator_ : sklearn.ensemble.RandomForestRegressor
+        The fitted scikit-learn forest (on normalised float32 features).
+
+    Examples
+    --------
+    >>> from sparsity_widgets import WaveletForest
+    >>> from sparsity_widgets.datasets import make_circles
+    >>> X, y = make_circles(n_samples=2000, noise=0.05, random_state=0)
+    >>> est = WaveletForest(random_state=0).fit(X, y).estimate()
+    >>> 0 < est.tau_star < 2
+    True
+    """
+
+    def __init__(
+        self,
+        n_trees: int = 3,
+        max_depth: int = 15,
+        max_features: int | float | str | None = None,
+        norm_weight: str = "samples",
+        bootstrap: bool = True,
+        min_samples_leaf: int = 1,
+        random_state: Any = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.n_trees = n_trees
+        self.max_depth = max_depth
+        self.max_features = max_features
+        self.norm_weight = norm_weight
+        self.bootstrap = bootstrap
+        self.min_samples_leaf = min_samples_leaf
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ parameters
+    def _check_params(self) -> None:
+        check_int("n_trees", self.n_trees, minimum=1)
+        check_int("max_depth", self.max_depth, minimum=1)
+        check_int("min_samples_leaf", self.min_samples_leaf, minimum=1)
+        check_choice("norm_weight", self.norm_weight, NORM_WEIGHTS)
+        check_choice("bootstrap", self.bootstrap, (True, False))
+        mf = self.max_features
+        if mf is None or mf in ("sqrt", "log2"):
+            return
+        if isinstance(mf, numbers.Integral) and not isinstance(mf, bool) and mf >= 1:
+            return
+        if isinstance(mf, numbers.Real) and not isinstance(mf, bool) and 0.0 < mf <= 1.0:
+            if not isinstance(mf, numbers.Integral):
+                return
+        raise ValueError(
+            "max_features must be None (all features), 'sqrt', 'log2', an integer >= 1 or a "
+            f"fraction in (0, 1]; got {mf!r}."
+        )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of this estimator (scikit-learn convention)."""
+        names = (
+            "n_trees",
+            "max_depth",
+            "max_features",
+            "norm_weight",
+            "bootstrap",
+            "min_samples_leaf",
+            "random_state",
+            "n_jobs",
+        )
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> WaveletForest:
+        """Set parameters (scikit-learn convention); unknown names raise ValueError."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"unknown parameter {name!r}; valid parameters: {sorted(valid)}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"WaveletForest({args})"
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: Any, y: Any) -> WaveletForest:
+        """Fit the forest and compute its wavelet decomposition.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Features; float32 or float64, any memory order. Min-max normalised per column.
+        y : array-like, shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (one-hot encoded internally) or a real target.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X = check_features(X)
+        target, classes = check_target(y, X.shape[0])
+        minimum, scale = _column_range(X)
+        X_unit = minmax_normalise(X, minimum, scale)
+
+        forest = RandomForestRegressor(
+            n_estimators=self.n_trees,
+            max_depth=self.max_depth,
+            max_features=1.0 if self.max_features is None else self.max_features,
+            bootstrap=self.bootstrap,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
+        forest.fit(X_unit, target)
+        arrays = flatten_sklearn_trees([t.tree_ for t in forest.estimators_], target.shape[1])
+        leaves = apply_flat(
+            X_unit,
+            arrays["tree_offsets"][:-1],
+            arrays["left"],
+            arrays["right"],
+            arrays["feature"],
+            arrays["threshold"],
+        )
+        del X_unit
+        self.nodes_: FlatForest = build_flat_forest(arrays, leaves, self.norm_weight)
+        self.estimator_ = forest
+        self.feature_min_ = minimum
+        self.feature_scale_ = scale
+        self.n_features_in_ = int(X.shape[1])
+        self.n_outputs_ = int(target.shape[1])
+        self.n_samples_fit_ = int(X.shape[0])
+        self.classes_ = classes
+        self._train_leaves = leaves
+        self._train_target = target
+        self._curves: dict[bytes, SparsityCurve] = {}
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "nodes_"):
+            raise ValueError(
+                "this WaveletForest is not fitted yet; call fit(X, y) before using it."
+            )
+
+    # ------------------------------------------------------------------ sparsity
+    @property
+    def wavelet_norms_(self) -> np.ndarray:
+        """Norms of every non-root wavelet of every tree, shape (n_wavelets,)."""
+        self._check_fitted()
+        return self.nodes_.wavelet_norms
+
+    @property
+    def n_wavelets_(self) -> int:
+        """Number of non-root wavelets (nodes minus trees)."""
+        self._check_fitted()
+        return self.nodes_.n_wavelets
+
+    def sparsity_curve(self, taus: Any = None) -> SparsityCurve:
+        """N_tau (eq. 3.7) on a grid of tau, cached per grid.
+
+        Parameters
+        ----------
+        taus : array-like, shape (m,), optional
+            Grid in (0, 2); the default grid of :func:`default_tau_grid` when omitted.
+
+        Returns
+        -------
+        SparsityCurve
+        """
+        self._check_fitted()
+        key = b"default" if taus is None else np.asarray(taus, dtype=np.float64).tobytes()
+        if key not in self._curves:
+            self._curves[key] = sparsity_curve(self.wavelet_norms_, self.nodes_.n_trees, taus)
+        return self._curves[key]
+
+    def sparsity(self, taus: Any) -> np.ndarray:
+        """N_tau of the forest for every tau, shape (m,) (``inf`` past double precision)."""
+        return self.sparsity_curve(taus).sparsity
+
+    def estimate(
+        self,
+        rule: str = "paper",
+        eps_low: float | None = None,
+        eps_high: float | None = None,
+        taus: Any = None,
+    ) -> TauStarEstimate:
+        """Estimate tau* and alpha* = 1/tau* - 1/2; never refits.
+
+        Parameters
+        ----------
+        rule : {"paper", "public-code"}
+            The paper's rule (radians) or the public code's (degrees, epsilon sweep).
+        eps_low, eps_high : float, optional
+            Window parameters (default 0.1 and 0.4 in the rule's unit).
+        taus : array-like, optional
+            Grid of tau; see :meth:`sparsity_curve`.
+
+        Returns
+        -------
+        TauStarEstimate
+        """
+        return estimate_tau_star(self.sparsity_curve(taus), rule, eps_low, eps_high)
+
+    # ------------------------------------------------------------------ prediction
+    def transform(self, X: Any) -> np.ndarray:
+        """Normalise new features with the fitted min-max map, shape (n, n_features), float32."""
+        self._check_fitted()
+        X = check_features(X, min_samples=1)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features but the forest was fitted on {self.n_features_in_}."
+            )
+        return minmax_normalise(X, self.feature_min_, self.feature_scale_)
+
+    def apply(self, X: Any) -> np.ndarray:
+        """Global index of the leaf each sample reaches in each tree, shape (n, n_trees)."""
+        X_unit = self.transform(X)
+        nodes = self.nodes_
+        return apply_flat(
+            X_unit, nodes.roots, nodes.left, nodes.right, nodes.feature, nodes.threshold
+        )
+
+    def _kept_mask(self, n_terms: int | None) -> np.ndarray:
+        nodes = self.nodes_
+        kept = np.ones(nodes.n_nodes, dtype=bool)
+        if n_terms is not None:
+            n_terms = check_int("n_terms", n_terms, minimum=0)
+            kept[:] = False
+            kept[self._wavelet_order()[:n_terms]] = True
+        return kept
+
+    def _wavelet_order(self) -> np.ndarray:
+        """Non-root nodes sorted by decreasing norm (stable), shape (n_wavelets,)."""
+        if not hasattr(self, "_order"):
+            nodes = self.nodes_
+            candidates = np.flatnonzero(nodes.parent >= 0)
+            self._order = candidates[np.argsort(-nodes.norm[candidates], kind="stable")]
+        return self._order
+
+    def predict(self, X: Any, n_terms: int | None = None) -> np.ndarray:
+        """Forest prediction rebuilt from its wavelets (eq. 3.4).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        n_terms : int, optional
+            Keep only the ``n_terms`` wavelets of largest norm (plus the father wavelets);
+            all of them when omitted, which reproduces the forest's prediction.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples, n_outputs)
+        """
+        self._check_fitted()
+        leaves = self.apply(X)
+        nodes = self.nodes_
+        return mterm_predict(
+            leaves, nodes.roots, nodes.parent, nodes.mean, self._kept_mask(n_terms)
+        )
+
+    def mterm_curve(self, X: Any = None, y: Any = None) -> MTermCurve:
+        """Error of the M-term approximation for every M, on the training set or on (X, y).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features), optional
+            Evaluation features; the training set when omitted (then ``y`` must be omitted too).
+        y : array-like, optional
+            Evaluation labels or target, encoded like the training target.
+
+        Returns
+        -------
+        MTermCurve
+        """
+        self._check_fitted()
+        if (X is None) != (y is None):
+            raise ValueError(
+                "pass both X and y to evaluate on new data, or neither for the training set."
+            )
+        if X is None:
+            leaves, target = self._train_leaves, self._train_target
+        else:
+            leaves = self.apply(X)
+            target = self._encode_target(y, leaves.shape[0])
+        nodes = self.nodes_
+        order = self._wavelet_order()
+        ptr, samples = node_sample_lists(leaves, nodes.parent)
+        residual = target - nodes.mean[nodes.roots].mean(axis=0)
+        sse = mterm_error_curve(
+            order, ptr, samples, nodes.parent, nodes.mean, residual, nodes.n_trees
+        )
+        error = np.sqrt(np.maximum(sse, 0.0) / target.shape[0])
+        return MTermCurve(
+            n_terms=np.arange(order.shape[0] + 1, dtype=np.int64),
+            error=error,
+            added_norms=nodes.norm[order],
+            n_samples=int(target.shape[0]),
+        )
+
+    def _encode_target(self, y: Any, n_samples: int) -> np.ndarray:
+        if self.classes_ is None:
+            target, _ = check_target(y, n_samples)
+            if target.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {target.shape[1]} output columns but the forest was fitted on "
+                    f"{self.n_outputs_}."
+                )
+            return target
+        labels = np.asarray(y)
+        if labels.ndim != 1 or labels.shape[0] != n_samples:
+            raise ValueError(
+                f"y must be 1-D labels with {n_samples} entries; got shape {labels.shape}."
+            )
+        codes = np.searchsorted(self.classes_, labels)
+        codes = np.minimum(codes, self.classes_.shape[0] - 1)
+        unknown = self.classes_[codes] != labels
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not seen in fit, e.g. {labels[unknown][0]!r}; known classes: "
+                f"{self.classes_.tolist()}."
+            )
+        target = np.zeros((n_samples, self.n_outputs_))
+        target[np.arange(n_samples), codes] = 1.0
+        return target
