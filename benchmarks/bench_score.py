@@ -418,7 +418,7 @@ def render_table(summaries: list[dict[str, Any]]) -> str:
                 ]
             elif "skipped_needs_bytes" in info:
                 gb = info["skipped_needs_bytes"] / 1e9
-                cells = ["-"] * 5 + [f"skipped (needs ~{gb:.1f} GB)"]
+                cells = ["-"] * 5 + [f"skipped (needs ~{gb:.3g} GB)"]
             elif "failed" in info:
                 last = info["failed"].splitlines()[-1] if info["failed"] else "no output"
                 cells = ["-"] * 5 + [f"FAILED: {last[:120]}"]

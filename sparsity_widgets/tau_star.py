@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -99,8 +100,8 @@ class SparsityCurve:
         The grid, strictly increasing inside (0, 2).
     log_power_sum : ndarray, shape (m,)
         ``log(sum n^tau)`` over the non-root wavelet norms.
-    log_inverse_sum : ndarray, shape (m,)
-        ``log(sum n^(tau - 1))`` over the positive norms (for the public-code rule).
+    positive_norms : ndarray, shape (k,)
+        The norms that are not zero (zeros add nothing to ``sum n^tau``).
     n_trees : int
         J, the number of trees.
     n_wavelets : int
@@ -109,9 +110,15 @@ class SparsityCurve:
 
     taus: np.ndarray
     log_power_sum: np.ndarray
-    log_inverse_sum: np.ndarray
+    positive_norms: np.ndarray
     n_trees: int
     n_wavelets: int
+
+    @cached_property
+    def log_inverse_sum(self) -> np.ndarray:
+        """``log(sum n^(tau - 1))`` over the positive norms, shape (m,); the public-code rule
+        needs it, so it is computed on first use only."""
+        return log_sum_powers(self.positive_norms, self.taus - 1.0)
 
     @property
     def log_sparsity(self) -> np.ndarray:
@@ -146,8 +153,7 @@ def sparsity_curve(norms: Any, n_trees: int, taus: Any = None) -> SparsityCurve:
     taus = _check_taus(default_tau_grid() if taus is None else taus)
     positive = norms[norms > 0]
     log_power_sum = log_sum_powers(positive, taus)
-    log_inverse_sum = log_sum_powers(positive, taus - 1.0)
-    return SparsityCurve(taus, log_power_sum, log_inverse_sum, n_trees, int(norms.shape[0]))
+    return SparsityCurve(taus, log_power_sum, positive, n_trees, int(norms.shape[0]))
 
 
 def tau_sparsity(norms: Any, taus: Any, n_trees: int = 1) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.ensemble import RandomForestRegressor
 
 from sparsity_widgets import WaveletForest
@@ -242,3 +244,36 @@ def test_get_and_set_params_round_trip():
     with pytest.raises(ValueError, match="unknown parameter 'depth'"):
         forest.set_params(depth=3)
     assert "n_trees=5" in repr(forest)
+
+
+@settings(max_examples=15)
+@given(
+    seed=st.integers(0, 1000),
+    n=st.integers(5, 300),
+    d=st.integers(1, 6),
+    n_classes=st.integers(2, 5),
+    depth=st.integers(1, 15),
+    bootstrap=st.booleans(),
+    norm_weight=st.sampled_from(["samples", "volume"]),
+)
+def test_decomposition_identity_on_random_data(
+    seed, n, d, n_classes, depth, bootstrap, norm_weight
+):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.arange(n) % n_classes
+    rng.shuffle(y)
+    forest = WaveletForest(
+        n_trees=2, max_depth=depth, bootstrap=bootstrap, norm_weight=norm_weight, random_state=seed
+    ).fit(X, y)
+    expected = forest.estimator_.predict(forest.transform(X))
+    np.testing.assert_allclose(forest.predict(X), expected, atol=1e-10, rtol=0)
+    assert forest.nodes_.depth.max() <= depth
+    assert (forest.nodes_.n_samples[forest.nodes_.roots] == n).all()
+    assert np.isfinite(forest.wavelet_norms_).all() and (forest.wavelet_norms_ >= 0).all()
+
+
+def test_features_per_split_reach_scikit_learn(labelled_data):
+    X, y = labelled_data
+    assert WaveletForest(max_features="sqrt").fit(X, y).estimator_.max_features == "sqrt"
+    assert WaveletForest().fit(X, y).estimator_.max_features == 1.0

@@ -15,16 +15,15 @@ __all__ = ["log_sum_powers"]
 @numba.njit(cache=True, parallel=True)
 def _log_sum_powers_jit(log_values, exponents, out):
     n = log_values.shape[0]
+    if n == 0:
+        out[:] = -np.inf
+        return
+    # the largest term e * log(v) comes from the largest log(v) when e >= 0, else the smallest
+    high = log_values.max()
+    low = log_values.min()
     for k in numba.prange(exponents.shape[0]):
         e = exponents[k]
-        top = -np.inf
-        for i in range(n):
-            v = e * log_values[i]
-            if v > top:
-                top = v
-        if top == -np.inf:
-            out[k] = -np.inf
-            continue
+        top = e * high if e >= 0.0 else e * low
         acc = 0.0
         for i in range(n):
             acc += np.exp(e * log_values[i] - top)
