@@ -29,3 +29,18 @@ def test_python_example_has_five_lines_and_runs(capsys):
     exec(compile(example, "README example", "exec"), {})
     out = capsys.readouterr().out
     assert re.fullmatch(r"tau\* = \d\.\d{3}, alpha\* = -?\d\.\d{3}\n", out)
+
+
+def test_readme_demo_table_is_what_the_demo_prints(tmp_path, capsys):
+    """The numbers in the README come from the run it names: rerun it and compare."""
+    from sparsity_widgets.cli import main
+
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    table = (
+        README.split("Output of `sparsity-widgets demo`")[1].split("```text\n")[1].split("```")[0]
+    )
+    rows = [line for line in table.splitlines() if line.strip()]
+    assert len(rows) >= 13
+    for line in rows:
+        assert line in printed.splitlines(), f"README line not reproduced: {line!r}"

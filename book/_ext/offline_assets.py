@@ -1,0 +1,107 @@
+"""Serve MathJax, require.js and the ipywidgets HTML manager from the book's ``_static/``.
+
+The built book must work with no network, so nothing it loads may come from a CDN. This Sphinx
+extension, run by ``jupyter-book build``:
+
+1. installs the pinned JavaScript packages of ``book/package.json`` / ``book/package-lock.json``
+   with ``npm ci`` when ``book/node_modules`` is missing or older than the lock file;
+2. copies the files the pages load into ``book/_offline_static/`` (MathJax's ``es5`` tree,
+   ``require.js`` and ``embed-amd.js`` with its fonts) and appends that folder to
+   ``html_static_path``, so Sphinx copies it to ``_static/`` in the output;
+3. checks that ``mathjax_path`` and every key of ``nb_ipywidgets_js`` in ``_config.yml`` name a
+   local file under ``_static/`` (not an ``http(s)://`` URL) that this step provides.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+
+__all__ = ["ASSETS", "install_assets", "setup"]
+
+BOOK = Path(__file__).resolve().parents[1]
+NODE_MODULES = BOOK / "node_modules"
+OUT = BOOK / "_offline_static"
+#: destination under _static/ -> (source under node_modules, file patterns or None for a tree)
+ASSETS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "mathjax": ("mathjax/es5", None),
+    "requirejs": ("requirejs", ("require.js",)),
+    "html-manager": (
+        "@jupyter-widgets/html-manager/dist",
+        ("embed-amd.js", "*.woff", "*.woff2", "*.ttf", "*.eot", "*.svg"),
+    ),
+}
+
+
+def _npm_ci() -> None:
+    lock = BOOK / "package-lock.json"
+    stamp = NODE_MODULES / ".package-lock.json"
+    if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ExtensionError(
+            "the book serves MathJax and the ipywidgets embed script from _static/ and installs "
+            "them with npm from book/package-lock.json, but `npm` is not on PATH; install "
+            "Node.js (e.g. `apt-get install -y npm`) and build again."
+        )
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=BOOK,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise ExtensionError(f"`npm ci` in {BOOK} failed:\n{proc.stderr[-2000:]}")
+
+
+def install_assets() -> Path:
+    """Install the npm packages if needed and copy the served files to ``book/_offline_static``.
+
+    Returns
+    -------
+    Path
+        The folder appended to ``html_static_path``.
+    """
+    _npm_ci()
+    for dest, (source, patterns) in ASSETS.items():
+        src = NODE_MODULES / source
+        target = OUT / dest
+        if not src.is_dir():
+            raise ExtensionError(f"{src} is missing after `npm ci`; check book/package.json.")
+        if target.exists():
+            shutil.rmtree(target)
+        if patterns is None:
+            shutil.copytree(src, target)
+            continue
+        target.mkdir(parents=True)
+        for pattern in patterns:
+            for path in src.glob(pattern):
+                shutil.copy2(path, target / path.name)
+    return OUT
+
+
+def _check_local(name: str, path: str) -> None:
+    if "://" in path or path.startswith("//"):
+        raise ExtensionError(f"{name} must be a file under _static/ for offline use; got {path!r}.")
+    if not (OUT / path).is_file():
+        raise ExtensionError(f"{name} = {path!r} is not provided by book/_ext/offline_assets.py.")
+
+
+def _config_inited(app: Sphinx, config: Config) -> None:
+    out = install_assets()
+    config.html_static_path = [*config.html_static_path, str(out)]
+    _check_local("mathjax_path", config.mathjax_path)
+    for path in getattr(config, "nb_ipywidgets_js", {}) or {}:
+        _check_local("nb_ipywidgets_js", path)
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", _config_inited, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
