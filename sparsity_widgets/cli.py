@@ -213,12 +213,13 @@ def _run_demo(args: argparse.Namespace) -> dict[str, Any]:
             if name == "circles" and not shuffled and rule == "paper":
                 kept = est
         rows.append(row)
+    params = forest.get_params()
     result = {
         "n_samples": args.n,
         "seed": args.seed,
-        "n_trees": 3,
-        "max_depth": 15,
-        "norm_weight": "samples",
+        "n_trees": params["n_trees"],
+        "max_depth": params["max_depth"],
+        "norm_weight": params["norm_weight"],
         "rows": rows,
     }
     out: Path = args.out
@@ -242,7 +243,8 @@ def _print_demo(result: dict[str, Any]) -> None:
     print(
         f"Sparsity Probe on the synthetic sets: n = {result['n_samples']}, seed {result['seed']},"
     )
-    print("3 trees of depth 15, norm weight = sample fraction.\n")
+    weight = {"samples": "sample fraction", "volume": "box volume"}[result["norm_weight"]]
+    print(f"{result['n_trees']} trees of depth {result['max_depth']}, norm weight = {weight}.\n")
     header = f"{'data set':<20}{'labels':<10}{'wavelets':>9}{'tau* paper':>12}{'alpha*':>8}"
     header += f"{'tau* code':>11}{'alpha*':>8}"
     print(header)
