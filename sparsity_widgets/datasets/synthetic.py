@@ -164,7 +164,7 @@ def make_blocks(
     cells = rng.choice(16, size=n_blocks, replace=False)
     side = rng.uniform(0.12, 0.22, size=n_blocks)
     lower = np.column_stack([cells % 4, cells // 4]) * 0.25
-    lower = lower + rng.uniform(0.0, 0.25 - side)[:, None] * np.ones((1, 2))
+    lower = lower + rng.uniform(0.0, 1.0, size=(n_blocks, 2)) * (0.25 - side)[:, None]
     X = rng.random((n_samples, 2))
     inside = np.zeros(n_samples, dtype=bool)
     for k in range(n_blocks):
