@@ -4,6 +4,8 @@
     Score arrays ``X`` (n, d) and ``y`` (n,) from a NumPy ``.npz`` file.
 ``synthetic NAME``
     Score a built-in synthetic set (spiral, circles, gaussian-quantiles, blocks, smooth-domain).
+``frame-potential``
+    Minimum deep frame potential of a chain, residual or dense network (no data needed).
 ``demo``
     The embedded default job: score every synthetic set with true and shuffled labels under
     both estimator rules, print a table, write ``results.json`` and a Figure-4 picture.
@@ -28,6 +30,8 @@ from . import __version__
 from ._io import atomic_write, atomic_write_text
 from .datasets import SYNTHETIC_DATASETS, make_synthetic
 from .forest import NORM_WEIGHTS, WaveletForest
+from .frames.cli import add_parser as _add_frame_potential_parser
+from .frames.cli import run as _run_frame_potential
 from .tau_star import RULES
 
 __all__ = ["main"]
@@ -114,6 +118,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("demo-output"), help="output folder (default: demo-output)"
     )
     demo.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    _add_frame_potential_parser(sub)
     return parser
 
 
@@ -284,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                 y = np.random.default_rng(args.seed).permutation(y)
             source = {"dataset": args.name, "shuffled_labels": args.shuffle_labels}
             _print_result(_score(X, y, args, source), args.json)
+        elif args.command == "frame-potential":
+            _run_frame_potential(args)
         else:
             result = _run_demo(args)
             if args.json:

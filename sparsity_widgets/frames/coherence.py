@@ -95,7 +95,7 @@ def mutual_coherence(B: Any) -> float:
 
 
 def frame_potential(B: Any) -> float:
-    """Frame potential ``||G||_F^2`` of the normalised atoms (the sum of all squared inner products).
+    """Frame potential ``||G||_F^2``: the sum of all squared inner products of the normalised atoms.
 
     Parameters
     ----------
