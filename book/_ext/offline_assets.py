@@ -8,7 +8,10 @@ extension, run by ``jupyter-book build``:
 2. copies the files the pages load into ``book/_offline_static/`` (MathJax's ``es5`` tree,
    ``require.js`` and ``embed-amd.js`` with its fonts) and appends that folder to
    ``html_static_path``, so Sphinx copies it to ``_static/`` in the output;
-3. checks that ``mathjax_path`` and every key of ``nb_ipywidgets_js`` in ``_config.yml`` name a
+3. adds ``mathjax2-shim.js`` (after MathJax): ipywidgets' HTML manager calls MathJax 2's
+   ``MathJax.Hub.Queue``, which MathJax 3 lacks;
+4. loads MathJax on every page (chapter titles with math sit in every page's sidebar);
+5. checks that ``mathjax_path`` and every key of ``nb_ipywidgets_js`` in ``_config.yml`` name a
    local file under ``_static/`` (not an ``http(s)://`` URL) that this step provides.
 """
 
@@ -27,6 +30,7 @@ __all__ = ["ASSETS", "install_assets", "setup"]
 BOOK = Path(__file__).resolve().parents[1]
 NODE_MODULES = BOOK / "node_modules"
 OUT = BOOK / "_offline_static"
+SHIM = "mathjax2-shim.js"
 #: destination under _static/ -> (source under node_modules, file patterns or None for a tree)
 ASSETS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "mathjax": ("mathjax/es5", None),
@@ -84,6 +88,7 @@ def install_assets() -> Path:
         for pattern in patterns:
             for path in src.glob(pattern):
                 shutil.copy2(path, target / path.name)
+    shutil.copy2(Path(__file__).with_name(SHIM), OUT / SHIM)
     return OUT
 
 
@@ -102,6 +107,32 @@ def _config_inited(app: Sphinx, config: Config) -> None:
         _check_local("nb_ipywidgets_js", path)
 
 
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop repeated inline scripts: sphinx-thebe registers its ``const THEBE_JS_URL = ...``
+    script once per ``env-before-read-docs`` event, and a page declaring the same ``const``
+    twice throws a SyntaxError in the browser."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for script in scripts:
+        # the two copies differ only in filename None vs "" (inline scripts)
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (getattr(script, "filename", None) or "", repr(sorted(attributes.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(script)
+    scripts[:] = unique  # in place: later handlers append to the same list
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _config_inited, priority=900)
+    # MathJax on every page: chapter titles with math appear in every page's navigation, and a
+    # page without equations of its own would otherwise show them as raw TeX
+    app.set_html_assets_policy("always")
+    # MathJax is added with the default priority 500 and defer; this runs right after it
+    app.add_js_file(SHIM, defer="defer", priority=501)
+    app.connect("html-page-context", _dedupe_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
