@@ -243,6 +243,7 @@ class WaveletForest:
         self._train_leaves = leaves
         self._train_target = target
         self._curves: dict[bytes, SparsityCurve] = {}
+        self._order: np.ndarray | None = None
         return self
 
     def _check_fitted(self) -> None:
@@ -340,7 +341,7 @@ class WaveletForest:
 
     def _wavelet_order(self) -> np.ndarray:
         """Non-root nodes sorted by decreasing norm (stable), shape (n_wavelets,)."""
-        if not hasattr(self, "_order"):
+        if self._order is None:
             nodes = self.nodes_
             candidates = np.flatnonzero(nodes.parent >= 0)
             self._order = candidates[np.argsort(-nodes.norm[candidates], kind="stable")]

@@ -277,3 +277,16 @@ def test_features_per_split_reach_scikit_learn(labelled_data):
     X, y = labelled_data
     assert WaveletForest(max_features="sqrt").fit(X, y).estimator_.max_features == "sqrt"
     assert WaveletForest().fit(X, y).estimator_.max_features == 1.0
+
+
+def test_refitting_replaces_every_cached_quantity(labelled_data):
+    X, y = labelled_data
+    forest = WaveletForest(random_state=0).fit(X, y)
+    forest.predict(X, n_terms=5)  # fills the wavelet-order cache
+    first_curve = forest.sparsity_curve()
+    X2, y2 = X[:200] * 3, (y[:200] + 1) % 3
+    forest.fit(X2, y2)
+    fresh = WaveletForest(random_state=0).fit(X2, y2)
+    np.testing.assert_array_equal(forest.predict(X2, n_terms=5), fresh.predict(X2, n_terms=5))
+    assert forest.sparsity_curve() is not first_curve
+    np.testing.assert_array_equal(forest.mterm_curve().error, fresh.mterm_curve().error)
