@@ -185,19 +185,37 @@ def wavelet_norms(parent: np.ndarray, mean: np.ndarray, weight: np.ndarray) -> n
     return norm
 
 
+_APPLY_BLOCK = 32
+
+
 @numba.njit(cache=True, parallel=True)
 def _apply_flat_jit(X, roots, left, right, feature, threshold, leaves):
+    # A block of samples descends each tree level by level, so the reads X[s, feature] of
+    # different samples are independent and their cache misses overlap; walking one sample to
+    # its leaf at a time waits on each miss in turn (about 3x slower on wide layers).
     n_samples = X.shape[0]
     n_trees = roots.shape[0]
-    for s in numba.prange(n_samples):
+    n_blocks = (n_samples + _APPLY_BLOCK - 1) // _APPLY_BLOCK
+    for block in numba.prange(n_blocks):
+        start = block * _APPLY_BLOCK
+        size = min(_APPLY_BLOCK, n_samples - start)
+        nodes = np.empty(_APPLY_BLOCK, dtype=np.int64)
         for j in range(n_trees):
-            node = roots[j]
-            while left[node] >= 0:
-                if X[s, feature[node]] <= threshold[node]:
-                    node = left[node]
-                else:
-                    node = right[node]
-            leaves[s, j] = node
+            for b in range(size):
+                nodes[b] = roots[j]
+            descending = True
+            while descending:
+                descending = False
+                for b in range(size):
+                    node = nodes[b]
+                    if left[node] >= 0:
+                        if X[start + b, feature[node]] <= threshold[node]:
+                            nodes[b] = left[node]
+                        else:
+                            nodes[b] = right[node]
+                        descending = True
+            for b in range(size):
+                leaves[start + b, j] = nodes[b]
 
 
 def apply_flat(
