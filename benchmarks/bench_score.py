@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_score.py [--sizes 10000x40,10000x512] [--repeats 3] [--quick]
                                      [--out benchmarks/results/score.json] [--max-reference-gb 16]
+                                     [--workdir DIR]  # keep runs there; a rerun resumes
 
 Implementations
 ---------------
@@ -61,6 +62,7 @@ or ``NO`` per size. The exit status is 1 if norms differ or a run failed (skips 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -291,6 +293,13 @@ def run_one(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         norms_path=str(workdir / f"{tag}.npy"),
     )
     spec_path = workdir / f"{tag}.spec.json"
+    result_path = Path(spec["result_path"])
+    # resume: a finished run of the very same spec (kept with --workdir) is not run again
+    if spec_path.exists() and result_path.exists() and Path(spec["norms_path"]).exists():
+        if json.loads(spec_path.read_text()) == spec:
+            previous = json.loads(result_path.read_text())
+            if previous.get("status") == "ok":
+                return previous
     spec_path.write_text(json.dumps(spec))
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--_worker", str(spec_path)],
@@ -461,6 +470,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 1 repeat")
     parser.add_argument("--out", default=str(HERE / "results" / "score.json"))
     parser.add_argument("--max-reference-gb", type=float, default=16.0)
+    parser.add_argument(
+        "--workdir",
+        default=None,
+        help="keep every run's result and norms in this folder and reuse the finished ones, so "
+        "an interrupted benchmark resumes where it stopped (default: a temporary folder)",
+    )
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -503,8 +518,12 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = []
     started = time.time()
-    with tempfile.TemporaryDirectory(prefix="bench_score_") as tmp:
-        workdir = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.workdir:
+            workdir = Path(args.workdir)
+            workdir.mkdir(parents=True, exist_ok=True)
+        else:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_score_")))
         ours: dict[str, Any] | None = None
         for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr):
             need = None

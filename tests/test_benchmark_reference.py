@@ -99,11 +99,10 @@ def test_parse_sizes():
 
 def test_bench_score_quick_end_to_end(tmp_path):
     out = tmp_path / "score.json"
+    workdir = tmp_path / "runs"
+    command = [sys.executable, str(BENCHMARKS / "bench_score.py"), "--quick", "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_score.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [*command, "--workdir", str(workdir)], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = proc.stdout
@@ -125,3 +124,12 @@ def test_bench_score_quick_end_to_end(tmp_path):
     for entry in payload["summary"]:
         assert entry["norms_equal"] is True
         assert entry["impls"]["ours"]["n_nodes"] == entry["impls"]["reference"]["n_nodes"]
+
+    # a rerun with the same --workdir reuses every finished run instead of measuring again
+    first = payload["runs"]
+    again = subprocess.run(
+        [*command, "--workdir", str(workdir)], capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    second = json.loads(out.read_text())["runs"]
+    assert [r["timings"] for r in second] == [r["timings"] for r in first]
