@@ -153,11 +153,8 @@ def disk_cell_means(
     -------
     ndarray of float64, shape (2^levels, 2^levels)
     """
-    levels = check_int("levels", levels, minimum=1)
-    if levels > 12:
-        raise ValueError(f"levels must be at most 12 for a 2-D grid; got {levels}.")
+    # levels and supersample are checked by dyadic_cell_means
     radius = check_real("radius", radius, low=0.0, high=0.5, low_open=True)
-    supersample = check_int("supersample", supersample, minimum=1)
     cx, cy = (float(c) for c in center)
     if cx - radius < 0 or cx + radius > 1 or cy - radius < 0 or cy + radius > 1:
         raise ValueError(
