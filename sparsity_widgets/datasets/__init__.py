@@ -1,5 +1,16 @@
-"""Data sets that are generated locally: nothing here downloads anything."""
+"""Data sets by name, in one layout (:class:`LabeledArrays`, :class:`DatasetSplits`).
 
+Generated locally: the synthetic 2-D sets and MNIST-1D; shipped with scikit-learn: digits; read
+from a data folder the user names: MNIST, Fashion-MNIST and CIFAR-10 (downloaded there only when
+asked). Importing this package pulls in numpy and scikit-learn only: torch, torchvision and
+mnist1d are imported by the functions that need them.
+"""
+
+from .arrays import DatasetSplits, LabeledArrays
+from .fourier import fourier_magnitudes
+from .images import IMAGE_DATASETS, image_split_files, load_image_split, read_image_split
+from .mnist1d import MNIST1D_NUM_SAMPLES, MNIST1D_SEED, load_mnist1d
+from .registry import DATASETS, load_dataset
 from .synthetic import (
     SYNTHETIC_DATASETS,
     make_blocks,
@@ -11,11 +22,23 @@ from .synthetic import (
 )
 
 __all__ = [
+    "DATASETS",
+    "IMAGE_DATASETS",
+    "MNIST1D_NUM_SAMPLES",
+    "MNIST1D_SEED",
     "SYNTHETIC_DATASETS",
+    "DatasetSplits",
+    "LabeledArrays",
+    "fourier_magnitudes",
+    "image_split_files",
+    "load_dataset",
+    "load_image_split",
+    "load_mnist1d",
     "make_blocks",
     "make_circles",
     "make_gaussian_quantiles",
     "make_smooth_domain",
     "make_spiral",
     "make_synthetic",
+    "read_image_split",
 ]

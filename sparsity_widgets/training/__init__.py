@@ -1,0 +1,27 @@
+"""Training the paper's models with per-epoch checkpoints that make every run resumable.
+
+:func:`train` fits a model from :mod:`sparsity_widgets.models` on a data set from
+:mod:`sparsity_widgets.datasets` and writes ``config.json``, ``history.json`` and
+``checkpoints/epoch_XXXX.pt`` atomically into a run folder; calling it again on that folder
+continues where it stopped, with the same result as an uninterrupted run. This sub-package
+imports torch; ``import sparsity_widgets`` does not.
+"""
+
+from __future__ import annotations
+
+from .checkpoints import list_checkpoints, load_checkpoint
+from .config import OPTIMIZERS, TrainConfig, TrainingHistory
+from .loop import RESUMABLE_FIELDS, TrainingRun, evaluate_accuracy, resolve_device, train
+
+__all__ = [
+    "OPTIMIZERS",
+    "RESUMABLE_FIELDS",
+    "TrainConfig",
+    "TrainingHistory",
+    "TrainingRun",
+    "evaluate_accuracy",
+    "list_checkpoints",
+    "load_checkpoint",
+    "resolve_device",
+    "train",
+]

@@ -1,0 +1,198 @@
+"""What a training run is: its configuration and the history it records.
+
+Both are plain data that round-trip through JSON (``config.json`` and ``history.json`` in the
+run's folder), so a run can be resumed, compared and reported without unpickling anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._validation import check_choice, check_int, check_real
+
+__all__ = ["DEVICES", "OPTIMIZERS", "TrainConfig", "TrainingHistory", "jsonable"]
+
+OPTIMIZERS = ("adam", "sgd")
+DEVICES = ("auto", "cpu", "cuda")
+SGD_MOMENTUM = 0.9
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` with tuples turned into lists (recursively), as JSON would store it."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _check_options(name: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(
+            f"{name} must be a dict with string keys (e.g. {{}}); got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must hold JSON values only (numbers, strings, booleans, lists, dicts) so "
+            f"that it can be saved in config.json; got {value!r} ({exc})."
+        ) from None
+    return jsonable(value)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run.
+
+    Parameters
+    ----------
+    model : str
+        A name from :data:`sparsity_widgets.models.MODELS`.
+    model_options : dict
+        Keyword options for :func:`~sparsity_widgets.models.build_model`. Stored as JSON
+        would store them (tuples become lists), so a config equals its reloaded copy.
+    dataset : str
+        The :func:`~sparsity_widgets.datasets.load_dataset` name (recorded even when the data
+        are passed to :func:`~sparsity_widgets.training.train` directly).
+    dataset_options : dict
+        Keyword options for ``load_dataset``, e.g. ``{"n_train": 1000}``.
+    epochs : int, default 20
+        Number of passes over the training set (>= 1).
+    batch_size : int, default 64
+    lr : float, default 1e-3
+        Learning rate (> 0).
+    optimizer : {"adam", "sgd"}, default "adam"
+        ``"sgd"`` uses momentum 0.9.
+    weight_decay : float, default 0.0
+    seed : int, default 0
+        Seeds the initialisation and the shuffling.
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        ``"auto"`` trains on the GPU when torch sees one, else on the CPU.
+    checkpoint_every : int, default 1
+        Save a checkpoint every this many epochs; the last epoch is always saved.
+
+    Notes
+    -----
+    A run folder can be resumed only with an equal configuration, except for ``epochs``,
+    ``checkpoint_every`` and ``device``, which do not change the trajectory (raising
+    ``epochs`` extends a finished run exactly as if it had been asked for from the start).
+    """
+
+    model: str
+    model_options: dict = field(default_factory=dict)
+    dataset: str = ""
+    dataset_options: dict = field(default_factory=dict)
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    checkpoint_every: int = 1
+
+    def __post_init__(self) -> None:
+        from ..models import MODELS  # torch-facing layer; imported lazily
+
+        check_choice("model", self.model, MODELS)
+        self.model_options = _check_options("model_options", self.model_options)
+        if not isinstance(self.dataset, str):
+            raise ValueError(
+                f"dataset must be a dataset name (str); got {self.dataset!r} of type "
+                f"{type(self.dataset).__name__}."
+            )
+        self.dataset_options = _check_options("dataset_options", self.dataset_options)
+        self.epochs = check_int("epochs", self.epochs, minimum=1)
+        self.batch_size = check_int("batch_size", self.batch_size, minimum=1)
+        self.lr = check_real("lr", self.lr, low=0.0, low_open=True)
+        self.optimizer = check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        self.weight_decay = check_real("weight_decay", self.weight_decay, low=0.0)
+        self.seed = check_int("seed", self.seed, minimum=0)
+        self.device = check_choice("device", self.device, DEVICES)
+        self.checkpoint_every = check_int("checkpoint_every", self.checkpoint_every, minimum=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as JSON-ready data (tuples become lists)."""
+        return jsonable(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Rebuild a configuration from :meth:`to_dict` output (e.g. a loaded config.json)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a TrainConfig needs a dict; got {type(data).__name__}.")
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s) {unknown}; valid fields are {names}.")
+        if "model" not in data:
+            raise ValueError("a TrainConfig needs the field 'model' (a registry name).")
+        return cls(**data)
+
+    def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
+        """Return ``{field: (self's value, other's value)}`` for the fields that differ."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}
+
+
+@dataclass
+class TrainingHistory:
+    """Per-epoch records of a run (all lists have one entry per completed epoch).
+
+    Attributes
+    ----------
+    epochs : list of int
+        1-based epoch numbers.
+    train_loss : list of float
+        Mean cross-entropy over the epoch's training batches (training mode).
+    train_accuracy : list of float
+        Fraction of training samples classified correctly during the epoch (training mode).
+    test_accuracy : list of float
+        Test accuracy after the epoch (evaluation mode).
+    seconds : list of float
+        Wall-clock time of the epoch, evaluation included.
+    """
+
+    epochs: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def append(
+        self,
+        epoch: int,
+        train_loss: float,
+        train_accuracy: float,
+        test_accuracy: float,
+        seconds: float,
+    ) -> None:
+        """Record one epoch."""
+        self.epochs.append(int(epoch))
+        self.train_loss.append(float(train_loss))
+        self.train_accuracy.append(float(train_accuracy))
+        self.test_accuracy.append(float(test_accuracy))
+        self.seconds.append(float(seconds))
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def to_dict(self) -> dict[str, list]:
+        """Return the history as JSON-ready lists."""
+        return {f.name: list(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingHistory:
+        """Rebuild a history from :meth:`to_dict` output."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(f"a training history needs the fields {names}; missing {missing}.")
+        lengths = {len(data[n]) for n in names}
+        if len(lengths) != 1:
+            raise ValueError(f"the lists of a training history differ in length: {lengths}.")
+        return cls(**{n: list(data[n]) for n in names})
