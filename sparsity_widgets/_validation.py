@@ -6,6 +6,7 @@ can, what to do instead.
 
 from __future__ import annotations
 
+import difflib
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -26,7 +27,12 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     allowed = tuple(allowed)
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{name} must be one of {options}; got {value!r}.")
+        hint = ""
+        if isinstance(value, str):
+            words = [a for a in allowed if isinstance(a, str)]
+            close = difflib.get_close_matches(value, words, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{name} must be one of {options}; got {value!r}.{hint}")
     return value
 
 

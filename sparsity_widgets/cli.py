@@ -6,9 +6,14 @@
     Score a built-in synthetic set (spiral, circles, gaussian-quantiles, blocks, smooth-domain).
 ``frame-potential``
     Minimum deep frame potential of a chain, residual or dense network (no data needed).
-``demo``
-    The embedded default job: score every synthetic set with true and shuffled labels under
-    both estimator rules, print a table, write ``results.json`` and a Figure-4 picture.
+``synthetic-demo``
+    Score every synthetic set with true and shuffled labels under both estimator rules, print
+    a table, write ``results.json`` and a Figure-4 picture.
+``train``, ``probe``, ``study``, ``demo``
+    Real networks (the ``[torch]`` extra): train with checkpoints, alpha* per layer of
+    checkpoints or seeds, the MNIST-1D studies of the paper, and the embedded default job
+    (train and probe a ReLU and a step MNIST-1D CNN on the CPU); see
+    :mod:`sparsity_widgets.studies.cli`.
 
 User errors (missing file, missing arrays, bad shapes, NaN, one class, a window no tau falls
 in) print one line to stderr and exit with status 2, without a traceback.
@@ -32,6 +37,7 @@ from .datasets import SYNTHETIC_DATASETS, make_synthetic
 from .forest import NORM_WEIGHTS, WaveletForest
 from .frames.cli import add_parser as _add_frame_potential_parser
 from .frames.cli import run as _run_frame_potential
+from .studies import cli as _studies_cli
 from .tau_star import RULES
 
 __all__ = ["main"]
@@ -111,15 +117,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_probe_options(synth)
 
-    demo = sub.add_parser("demo", help="the embedded default job on the synthetic sets")
+    demo = sub.add_parser(
+        "synthetic-demo", help="every synthetic set with true and shuffled labels"
+    )
     demo.add_argument("--n", type=int, default=4000, help="samples per set (default: 4000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument(
-        "--out", type=Path, default=Path("demo-output"), help="output folder (default: demo-output)"
+        "--out",
+        type=Path,
+        default=Path("synthetic-demo-output"),
+        help="output folder (default: synthetic-demo-output)",
     )
     demo.add_argument("--json", action="store_true", help="print the results as JSON")
 
     _add_frame_potential_parser(sub)
+    _studies_cli.add_parsers(sub, _add_probe_options)
     return parser
 
 
@@ -199,7 +211,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
     )
 
 
-def _run_demo(args: argparse.Namespace) -> dict[str, Any]:
+def _run_synthetic_demo(args: argparse.Namespace) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
     names = ["spiral", "circles", "gaussian-quantiles", "blocks", "smooth-domain"]
@@ -292,13 +304,15 @@ def main(argv: list[str] | None = None) -> int:
             _print_result(_score(X, y, args, source), args.json)
         elif args.command == "frame-potential":
             _run_frame_potential(args)
+        elif args.command in _studies_cli.COMMANDS:
+            _studies_cli.run(args)
         else:
-            result = _run_demo(args)
+            result = _run_synthetic_demo(args)
             if args.json:
                 print(json.dumps(result))
             else:
                 _print_demo(result)
-    except (UserError, ValueError) as exc:
+    except (UserError, ValueError, FileNotFoundError, ImportError) as exc:
         print(f"sparsity-widgets {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0

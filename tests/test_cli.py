@@ -136,9 +136,9 @@ def test_bad_option_values_are_rejected_by_argparse():
     assert proc.returncode == 2 and "expected 'all', 'sqrt', 'log2'" in proc.stderr
 
 
-def test_demo_writes_results_and_figure(tmp_path):
+def test_synthetic_demo_writes_results_and_figure(tmp_path):
     out = tmp_path / "demo"
-    proc = run_cli("demo", "--n", "1000", "--out", str(out))
+    proc = run_cli("synthetic-demo", "--n", "1000", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "Shuffling the labels raised tau* (paper rule) on" in proc.stdout
     data = json.loads((out / "results.json").read_text())

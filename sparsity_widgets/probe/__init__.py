@@ -1,0 +1,34 @@
+"""The Sparsity Probe on PyTorch models: layer features, per-layer scores, results and plots.
+
+Needs the ``[torch]`` extra. ``features`` and ``run`` import torch; ``score`` and ``result``
+work on plain arrays and JSON.
+"""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "INPUT": ".features",
+    "LayerScore": ".result",
+    "ProbeResult": ".result",
+    "ProbeSettings": ".score",
+    "REDUCTIONS": ".reduce",
+    "SeedRun": ".result",
+    "WidthReduction": ".reduce",
+    "default_layers": ".run",
+    "extract_features": ".features",
+    "layer_umap": ".score",
+    "list_layers": ".features",
+    "plot_alpha_per_layer": ".plots",
+    "plot_layer_umap": ".plots",
+    "probe_checkpoints": ".run",
+    "probe_model": ".run",
+    "reduce_width": ".reduce",
+    "resolve_device": ".features",
+    "score_layer": ".score",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,316 @@
+"""Command-line subcommands for real networks: ``train``, ``probe``, ``study`` and ``demo``.
+
+Importing this module imports neither torch nor matplotlib; the run functions do, so the
+rest of the command line works with the core install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["COMMANDS", "add_parsers", "run"]
+
+COMMANDS = ("train", "probe", "study", "demo")
+
+
+def _option(text: str) -> tuple[str, Any]:
+    """``key=value``: a JSON value (``channels=16``, ``strides=[1,1,1,5,1,1,1]``) or a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. channels=16); got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    if isinstance(parsed, list):
+        parsed = tuple(parsed)
+    return key.strip().replace("-", "_"), parsed
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like 0,1,2; got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _add_model_and_data(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    group = parser.add_argument_group("model and data")
+    group.add_argument("--model", required=required, help="model name (see --list-models)")
+    group.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model option, repeatable (e.g. --option activation=gelu --option channels=16)",
+    )
+    group.add_argument("--dataset", default="mnist1d", help="data set name (default: mnist1d)")
+    group.add_argument("--root", type=Path, default=None, help="folder of image data sets")
+    group.add_argument(
+        "--download", action="store_true", help="download image data sets into --root (online)"
+    )
+    group.add_argument("--n-train", type=int, default=None, help="subsample the training set")
+    group.add_argument("--n-test", type=int, default=None, help="subsample the test set")
+    group.add_argument("--fourier", action="store_true", help="use |FFT| magnitudes of the inputs")
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=int, default=20, help="epochs (default: 20)")
+    group.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
+    group.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
+    group.add_argument("--optimizer", default="adam", help="adam (default) or sgd")
+    group.add_argument("--weight-decay", type=float, default=0.0, help="weight decay")
+    group.add_argument(
+        "--checkpoint-every", type=int, default=1, help="checkpoint every k epochs (default: 1)"
+    )
+    group.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+
+
+def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add the four subcommands to the ``sparsity-widgets`` parser.
+
+    Parameters
+    ----------
+    sub : argparse subparsers action
+    add_probe_options : callable
+        Adds the forest and estimator options shared with ``score`` (``--trees``, ``--rule``,
+        ``--seed`` of the forest, ...).
+    """
+    train = sub.add_parser("train", help="train a model with checkpoints (resumes when stopped)")
+    _add_model_and_data(train, required=True)
+    train.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    train.add_argument("--out", type=Path, required=True, help="run folder")
+    train.add_argument("--json", action="store_true", help="print the history as JSON")
+
+    probe = sub.add_parser(
+        "probe", help="alpha* per layer of checkpoints, or of freshly trained seeds of a model"
+    )
+    probe.add_argument(
+        "--checkpoint", type=Path, nargs="+", default=None, help="checkpoint file(s), one per seed"
+    )
+    _add_model_and_data(probe, required=False)
+    probe.add_argument(
+        "--seeds", type=_int_list, default=(0,), help="training seeds with --model (default: 0)"
+    )
+    probe.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
+    probe.add_argument(
+        "--n-samples", type=int, default=None, help="probe a subset of the train set"
+    )
+    probe.add_argument("--max-width", type=int, default=2500, help="reduce wider layers")
+    probe.add_argument("--reduction", default="svd", help="svd (default), gaussian, sparse, none")
+    probe.add_argument("--clustering", action="store_true", help="k-means clustering indices")
+    probe.add_argument("--linear-probe", action="store_true", help="linear-probe accuracy")
+    probe.add_argument("--umap", type=int, default=0, metavar="N", help="UMAP pictures, N points")
+    probe.add_argument("--label", default=None, help="legend label")
+    probe.add_argument("--out", type=Path, default=Path("probe-output"), help="output folder")
+    add_probe_options(probe)
+
+    from .mnist1d import SETTINGS, STUDIES
+
+    study = sub.add_parser("study", help="the MNIST-1D studies of the paper's Sec. 5")
+    study.add_argument("name", choices=[*STUDIES, "all"], help="which study")
+    study.add_argument("--setting", choices=sorted(SETTINGS), default="quick")
+    study.add_argument("--seeds", type=_int_list, default=None, help="default: 0,1,2")
+    study.add_argument("--out", type=Path, default=Path("studies-output"), help="output folder")
+    study.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    study.add_argument("--n-jobs", type=int, default=None, help="parallel tree fits")
+
+    demo = sub.add_parser(
+        "demo", help="the embedded default: train and probe MNIST-1D CNNs on the CPU"
+    )
+    demo.add_argument("--epochs", type=int, default=10, help="epochs (default: 10)")
+    demo.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    demo.add_argument("--n-jobs", type=int, default=None, help="parallel tree fits")
+    demo.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _train_config(args: argparse.Namespace, seed: int) -> Any:
+    from ..training import TrainConfig
+
+    dataset_options = {
+        key: value
+        for key, value in (
+            ("root", None if args.root is None else str(args.root)),
+            ("download", args.download or None),
+            ("n_train", args.n_train),
+            ("n_test", args.n_test),
+            ("fourier", args.fourier or None),
+        )
+        if value is not None
+    }
+    return TrainConfig(
+        model=args.model,
+        model_options=dict(args.option),
+        dataset=args.dataset,
+        dataset_options=dataset_options,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        seed=seed,
+        device=args.device,
+        checkpoint_every=args.checkpoint_every,
+    )
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from ..training import train
+
+    run = train(_train_config(args, args.seed), args.out)
+    history = run.history
+    if args.json:
+        print(json.dumps({"out_dir": str(run.out_dir), "history": history.to_dict()}))
+        return
+    print(f"{'epoch':>5}  {'loss':>8}  {'train acc':>9}  {'test acc':>8}")
+    for i, epoch in enumerate(history.epochs):
+        print(
+            f"{epoch:>5}  {history.train_loss[i]:>8.4f}  {history.train_accuracy[i]:>9.3f}  "
+            f"{history.test_accuracy[i]:>8.3f}"
+        )
+    print(f"checkpoints in {run.out_dir / 'checkpoints'}")
+
+
+def _probe_settings(args: argparse.Namespace) -> Any:
+    from ..probe import ProbeSettings
+
+    return ProbeSettings(
+        n_trees=args.trees,
+        max_depth=args.depth,
+        max_features=args.max_features,
+        norm_weight=args.norm_weight,
+        rule=args.rule,
+        eps_low=args.eps_low,
+        eps_high=args.eps_high,
+        max_width=args.max_width,
+        reduction=args.reduction,
+        clustering=args.clustering,
+        linear_probe=args.linear_probe,
+        umap_samples=args.umap,
+        random_state=args.seed,
+        n_jobs=args.n_jobs,
+    )
+
+
+def _save_pictures(result: Any, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .._io import atomic_write
+    from ..probe.plots import plot_alpha_per_layer, plot_layer_umap
+
+    ax = plot_alpha_per_layer(result, title=f"{result.label} on {result.dataset}")
+    fig = ax.figure
+    files = [atomic_write(out / "alpha-per-layer.png", lambda t: fig.savefig(t, dpi=120))]
+    plt.close(fig)
+    layers = [layer for layer in result.runs[0].layers if layer.umap is not None]
+    if layers:
+        cols = min(4, len(layers))
+        rows = -(-len(layers) // cols)
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(3.2 * cols, 3.1 * rows), layout="constrained", squeeze=False
+        )
+        for ax, layer in zip(axes.flat, layers, strict=False):
+            plot_layer_umap(layer, ax)
+        for ax in list(axes.flat)[len(layers) :]:
+            ax.set_axis_off()
+        fig.suptitle(f"UMAP of the layers, seed {result.runs[0].seed}")
+        files.append(atomic_write(out / "umap.png", lambda t: fig.savefig(t, dpi=110)))
+        plt.close(fig)
+    return files
+
+
+def _run_probe(args: argparse.Namespace) -> None:
+    from ..probe import probe_checkpoints
+    from ..training import train
+
+    if (args.checkpoint is None) == (args.model is None):
+        raise ValueError(
+            "probe needs either --checkpoint FILE [FILE ...] or --model NAME (trained here "
+            "for each of --seeds); got " + ("both." if args.checkpoint else "neither.")
+        )
+    if args.checkpoint is not None:
+        missing = [str(p) for p in args.checkpoint if not p.is_file()]
+        if missing:
+            raise ValueError(f"checkpoint file(s) not found: {', '.join(missing)}")
+        checkpoints = list(args.checkpoint)
+    else:
+        checkpoints = []
+        for seed in args.seeds:
+            run = train(_train_config(args, seed), args.out / "runs" / f"seed_{seed}")
+            checkpoints.append(run.checkpoints[-1])
+    layers = None if args.layers is None else [s.strip() for s in args.layers.split(",") if s]
+    result = probe_checkpoints(
+        checkpoints,
+        layers=layers,
+        settings=_probe_settings(args),
+        label=args.label,
+        n_samples=args.n_samples,
+        device=args.device,
+    )
+    files = [result.to_json(args.out / "result.json")]
+    try:
+        files += _save_pictures(result, args.out)
+    except ImportError:  # pragma: no cover - matplotlib is in the [plot] extra
+        pass
+    if args.json:
+        print(json.dumps({"files": [str(f) for f in files], **result.to_dict()}))
+        return
+    print(result.format_table())
+    for path in files:
+        print(f"wrote {path}")
+
+
+def _run_study(args: argparse.Namespace) -> None:
+    from ..probe import ProbeSettings
+    from .mnist1d import STUDIES, run_study
+
+    names = STUDIES if args.name == "all" else (args.name,)
+    for name in names:
+        result = run_study(
+            name,
+            setting=args.setting,
+            seeds=args.seeds,
+            out_dir=args.out,
+            probe_settings=ProbeSettings(n_jobs=args.n_jobs),
+            device=args.device,
+        )
+        print(f"\n## {name} ({args.setting} setting)\n")
+        print(result.markdown_table())
+        print(f"\nwrote {args.out / (name + '.json')}, .md and .png")
+
+
+def _run_demo(args: argparse.Namespace) -> None:
+    from .demo import format_demo, run_demo
+
+    result = run_demo(
+        out_dir=args.out,
+        epochs=args.epochs,
+        seed=args.seed,
+        device=args.device,
+        n_jobs=args.n_jobs,
+        progress=not args.json,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return
+    print(format_demo(result))
+    for suffix in ("json", "md", "png"):
+        print(f"wrote {args.out / ('demo.' + suffix)}")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run one of :data:`COMMANDS`."""
+    {"train": _run_train, "probe": _run_probe, "study": _run_study, "demo": _run_demo}[
+        args.command
+    ](args)

@@ -1,0 +1,384 @@
+"""The MNIST-1D studies of Sec. 5 of the Sparsity-Probe paper, from training to tables.
+
+Each study trains the paper's 7-layer CNN in a few variants (activation, batch size, stride at
+the 4th layer, BatchNorm on the first k layers, or the training epoch), several seeds each,
+probes every layer on the training set and reports alpha* per layer next to test accuracy.
+
+Everything is cached under one output folder: a model is trained once per (variant, seed)
+and shared by every study that uses it (the base model appears in all five); training
+resumes from its last checkpoint and each probe is saved as soon as it is done, so an
+interrupted study restarts where it stopped.
+
+Settings: ``"quick"`` (16 channels, 20 epochs: a CPU run) and ``"full"`` (32 channels,
+100 epochs, the paper's length).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .._io import atomic_write_text
+from .._validation import check_choice
+
+__all__ = [
+    "SETTINGS",
+    "STUDIES",
+    "StudyResult",
+    "StudySetting",
+    "Variant",
+    "run_study",
+    "run_variants",
+    "study_variants",
+]
+
+STUDIES = ("activations", "batch-size", "stride", "batchnorm", "epochs")
+
+
+@dataclass(frozen=True)
+class StudySetting:
+    """Sizes of a study run.
+
+    Attributes
+    ----------
+    channels, hidden : int
+        Width of the conv layers and of the hidden linear layer.
+    epochs : int
+        Training length of every model.
+    epoch_checkpoints : tuple of int
+        Epochs probed by the ``epochs`` study.
+    seeds : tuple of int
+        Training seeds (the paper uses 3).
+    batch_size : int
+        Base batch size (the batch-size study varies it).
+    lr : float
+        Adam's learning rate.
+    """
+
+    channels: int
+    hidden: int
+    epochs: int
+    epoch_checkpoints: tuple[int, ...]
+    seeds: tuple[int, ...] = (0, 1, 2)
+    batch_size: int = 64
+    lr: float = 1e-3
+
+
+SETTINGS = {
+    "quick": StudySetting(channels=16, hidden=64, epochs=20, epoch_checkpoints=(1, 5, 10, 20)),
+    "full": StudySetting(
+        channels=32, hidden=128, epochs=100, epoch_checkpoints=(10, 20, 40, 60, 80, 100)
+    ),
+}
+
+BASE_STRIDES = (1, 1, 1, 2, 1, 1, 1)
+"""Stride 2 at the 4th conv layer (the paper raises it "from 2 to 5"), 1 elsewhere."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One curve of a study: model options and training overrides of the base model."""
+
+    label: str
+    model_options: dict[str, Any] = field(default_factory=dict)
+    batch_size: int | None = None
+    epoch: int | None = None
+
+
+def study_variants(study: str, setting: StudySetting) -> list[Variant]:
+    """The variants of a study, base model first where it is one of them.
+
+    Parameters
+    ----------
+    study : {"activations", "batch-size", "stride", "batchnorm", "epochs"}
+    setting : StudySetting
+
+    Returns
+    -------
+    list of Variant
+    """
+    check_choice("study", study, STUDIES)
+    if study == "activations":
+        names = ("relu", "leaky-relu", "gelu", "sigmoid", "step")
+        return [Variant(name, {"activation": name}) for name in names]
+    if study == "batch-size":
+        return [Variant(f"batch {b}", batch_size=b) for b in (64, 128, 512)]
+    if study == "stride":
+        wide = (1, 1, 1, 5, 1, 1, 1)
+        return [
+            Variant("stride 2 at layer 4", {}),
+            Variant("stride 5 at layer 4", {"strides": wide}),
+        ]
+    if study == "batchnorm":
+        return [
+            Variant("BN on all 7" if k == 7 else f"BN on first {k}", {"batchnorm_layers": k})
+            for k in (0, 2, 4, 6, 7)
+        ]
+    return [Variant(f"epoch {e}", epoch=e) for e in setting.epoch_checkpoints]
+
+
+def _model_options(setting: StudySetting, variant: Variant) -> dict[str, Any]:
+    options = {
+        "channels": setting.channels,
+        "hidden": setting.hidden,
+        "activation": "relu",
+        "strides": BASE_STRIDES,
+        "batchnorm_layers": 7,
+    }
+    options.update(variant.model_options)
+    options["strides"] = tuple(options["strides"])
+    return options
+
+
+def _key(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, default=list)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass
+class StudyResult:
+    """alpha* per layer of every variant of one study.
+
+    Attributes
+    ----------
+    study : str
+    setting : str
+    results : list of ProbeResult
+        One per variant, each over the study's seeds.
+    """
+
+    study: str
+    setting: str
+    results: list[Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "study": self.study,
+            "setting": self.setting,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StudyResult:
+        """Inverse of :meth:`to_dict`."""
+        from ..probe import ProbeResult
+
+        return cls(
+            study=data["study"],
+            setting=data["setting"],
+            results=[ProbeResult.from_dict(r) for r in data["results"]],
+        )
+
+    def markdown_table(self) -> str:
+        """Variant x layer table of alpha* (mean ± std over seeds) with test accuracy."""
+        names = self.results[0].layer_names
+        head = "| variant | test acc | " + " | ".join(names) + " |"
+        rule = "|---|---|" + "---|" * len(names)
+        lines = [head, rule]
+        for result in self.results:
+            acc = result.accuracy()
+            acc_text = "n/a" if acc is None else f"{acc[0]:.3f} ± {acc[1]:.3f}"
+            cells = [f"{m:.3f} ± {s:.3f}" for m, s in zip(result.mean(), result.std(), strict=True)]
+            lines.append(f"| {result.label} | {acc_text} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def plot(self, axes: Any = None) -> Any:
+        """alpha* per layer of every variant on one axes (spread bands over seeds)."""
+        from ..probe.plots import plot_alpha_per_layer
+
+        return plot_alpha_per_layer(
+            self.results, axes, title=f"MNIST-1D, {self.study} ({self.setting} setting)"
+        )
+
+    def save(self, out_dir: str | os.PathLike) -> list[Path]:
+        """Write ``<study>.json``, ``<study>.md`` and ``<study>.png`` into ``out_dir``."""
+        out_dir = Path(out_dir)
+        files = [
+            atomic_write_text(out_dir / f"{self.study}.json", json.dumps(self.to_dict()) + "\n"),
+            atomic_write_text(out_dir / f"{self.study}.md", self.markdown_table() + "\n"),
+        ]
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:  # pragma: no cover - the [plot] extra is optional
+            return files
+        from .._io import atomic_write
+
+        ax = self.plot()
+        fig = ax.figure
+        files.append(atomic_write(out_dir / f"{self.study}.png", lambda t: fig.savefig(t, dpi=120)))
+        plt.close(fig)
+        return files
+
+
+def run_study(
+    study: str,
+    *,
+    setting: str | StudySetting = "quick",
+    seeds: tuple[int, ...] | None = None,
+    out_dir: str | os.PathLike = "studies-output",
+    probe_settings: Any = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> StudyResult:
+    """Train (or reuse), probe and tabulate one MNIST-1D study.
+
+    Parameters
+    ----------
+    study : {"activations", "batch-size", "stride", "batchnorm", "epochs"}
+    setting : {"quick", "full"} or StudySetting
+    seeds : tuple of int, optional
+        Overrides the setting's seeds.
+    out_dir : path
+        Cache and output folder (``runs/`` for training, ``probes/`` for scores, and the
+        study's JSON, Markdown table and PNG at the top).
+    probe_settings : ProbeSettings, optional
+    device : str, default="auto"
+    progress : bool, default=True
+
+    Returns
+    -------
+    StudyResult
+    """
+    check_choice("study", study, STUDIES)
+    if isinstance(setting, str):
+        setting_name = check_choice("setting", setting, tuple(SETTINGS))
+        setting = SETTINGS[setting]
+    else:
+        setting_name = "custom"
+    if seeds is not None:
+        setting = replace(setting, seeds=tuple(seeds))
+    return run_variants(
+        study,
+        study_variants(study, setting),
+        setting,
+        setting_name=setting_name,
+        out_dir=out_dir,
+        probe_settings=probe_settings,
+        device=device,
+        progress=progress,
+    )
+
+
+def run_variants(
+    name: str,
+    variants: list[Variant],
+    setting: StudySetting,
+    *,
+    setting_name: str = "custom",
+    out_dir: str | os.PathLike = "studies-output",
+    probe_settings: Any = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> StudyResult:
+    """Train (or reuse) and probe the given variants of the MNIST-1D CNN over the seeds.
+
+    Parameters
+    ----------
+    name : str
+        Name of the study (file names of its outputs).
+    variants : list of Variant
+    setting : StudySetting
+    setting_name, out_dir, probe_settings, device, progress
+        As in :func:`run_study`.
+
+    Returns
+    -------
+    StudyResult
+    """
+    from ..datasets import load_dataset
+    from ..probe import ProbeResult, ProbeSettings, SeedRun, probe_model
+    from ..training import TrainConfig, load_checkpoint, train
+
+    probe_settings = probe_settings or ProbeSettings()
+    out_dir = Path(out_dir)
+    data = load_dataset("mnist1d")
+    results = []
+    bar = tqdm(
+        total=len(variants) * len(setting.seeds),
+        desc=f"study {name}",
+        unit="model",
+        disable=not progress,
+    )
+    for variant in variants:
+        options = _model_options(setting, variant)
+        runs = []
+        for seed in setting.seeds:
+            config = TrainConfig(
+                model="mnist1d-cnn",
+                model_options=options,
+                dataset="mnist1d",
+                dataset_options={},
+                epochs=setting.epochs,
+                batch_size=variant.batch_size or setting.batch_size,
+                lr=setting.lr,
+                seed=seed,
+                device=device,
+                checkpoint_every=1,
+            )
+            run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
+            epoch = variant.epoch or setting.epochs
+            probe_file = (
+                out_dir / "probes" / f"{run_dir.name}-epoch{epoch}-"
+                f"{_key(probe_settings.to_dict())}.json"
+            )
+            if probe_file.exists():
+                runs.append(SeedRun.from_dict(json.loads(probe_file.read_text())))
+                bar.update()
+                continue
+            train(config, run_dir, data=data, progress=False)
+            checkpoint = run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
+            model, _, info = load_checkpoint(checkpoint)
+            history = info["history"]
+            run = probe_model(
+                model,
+                data.train,
+                settings=probe_settings,
+                seed=seed,
+                test_accuracy=history.test_accuracy[-1],
+                train_accuracy=history.train_accuracy[-1],
+                source=str(checkpoint),
+                epoch=epoch,
+                device=device,
+                progress=False,
+            )
+            atomic_write_text(probe_file, json.dumps(run.to_dict()) + "\n")
+            runs.append(run)
+            bar.update()
+        results.append(
+            ProbeResult(
+                label=variant.label,
+                model="mnist1d-cnn",
+                dataset="mnist1d",
+                settings={
+                    **probe_settings.to_dict(),
+                    "n_samples": len(data.train),
+                    "model_options": options,
+                    "batch_size": variant.batch_size or setting.batch_size,
+                    "epochs": setting.epochs,
+                    "epoch_probed": variant.epoch or setting.epochs,
+                    "lr": setting.lr,
+                    "setting": setting_name,
+                },
+                runs=runs,
+            )
+        )
+    bar.close()
+    result = StudyResult(study=name, setting=setting_name, results=results)
+    result.save(out_dir)
+    return result
+
+
+def alpha_table(result: StudyResult) -> np.ndarray:
+    """Mean alpha* per (variant, layer), shape (n_variants, n_layers)."""
+    return np.vstack([r.mean() for r in result.results])
