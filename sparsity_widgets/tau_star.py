@@ -37,6 +37,7 @@ __all__ = [
     "RULES",
     "SparsityCurve",
     "TauStarEstimate",
+    "curve_from_arrays",
     "default_tau_grid",
     "estimate_tau_star",
     "sparsity_curve",
@@ -154,6 +155,68 @@ def sparsity_curve(norms: Any, n_trees: int, taus: Any = None) -> SparsityCurve:
     positive = norms[norms > 0]
     log_power_sum = log_sum_powers(positive, taus)
     return SparsityCurve(taus, log_power_sum, positive, n_trees, int(norms.shape[0]))
+
+
+def curve_from_arrays(
+    taus: Any,
+    log_sparsity: Any,
+    n_trees: int,
+    log_inverse_sum: Any = None,
+    n_wavelets: int = 0,
+) -> SparsityCurve:
+    """Rebuild a :class:`SparsityCurve` from saved arrays, without the wavelet norms.
+
+    A probe's :class:`~sparsity_widgets.probe.LayerScore` keeps ``taus``, ``log_sparsity`` and
+    ``log_inverse_sum`` but not the norms; this is all either rule needs. It also restricts a
+    curve to a sub-range of its grid (pass the sliced arrays).
+
+    Parameters
+    ----------
+    taus : array-like, shape (m,)
+        Strictly increasing grid inside (0, 2), at least 3 values.
+    log_sparsity : array-like, shape (m,)
+        ``log N_tau``; ``+inf`` where N_tau overflowed.
+    n_trees : int
+        J, the number of trees the curve was computed with (``settings["n_trees"]`` of a
+        probe result).
+    log_inverse_sum : array-like, shape (m,), optional
+        ``log(sum n^(tau - 1))``, needed by the public-code rule only. When omitted it is NaN,
+        and the public-code rule then finds no finite angle and says so.
+    n_wavelets : int, default=0
+        Number of non-root wavelets, when known (informative only).
+
+    Returns
+    -------
+    SparsityCurve
+        With an empty ``positive_norms``: the norms are not known.
+    """
+    taus = _check_taus(taus)
+    n_trees = check_int("n_trees", n_trees, minimum=1)
+    n_wavelets = check_int("n_wavelets", n_wavelets, minimum=0)
+    log_sparsity = np.asarray(log_sparsity, dtype=np.float64)
+    if log_sparsity.shape != taus.shape or np.isnan(log_sparsity).any():
+        raise ValueError(
+            f"log_sparsity must be a NaN-free array of the grid's shape {taus.shape}; got "
+            f"shape {log_sparsity.shape}."
+        )
+    if log_inverse_sum is None:
+        inverse = np.full(taus.shape, np.nan)
+    else:
+        inverse = np.asarray(log_inverse_sum, dtype=np.float64)
+        if inverse.shape != taus.shape:
+            raise ValueError(
+                f"log_inverse_sum must have the grid's shape {taus.shape}; got {inverse.shape}."
+            )
+    curve = SparsityCurve(
+        taus=taus,
+        log_power_sum=taus * (log_sparsity + math.log(n_trees)),
+        positive_norms=np.empty(0),
+        n_trees=n_trees,
+        n_wavelets=n_wavelets,
+    )
+    # seed the cached property: the norms it would be computed from are not available
+    curve.__dict__["log_inverse_sum"] = inverse
+    return curve
 
 
 def tau_sparsity(norms: Any, taus: Any, n_trees: int = 1) -> np.ndarray:

@@ -12,6 +12,21 @@ _EXPORTS = {
     "WelchExplorer": ".welch_explorer",
     "compute_welch_state": ".welch_explorer",
     "render_welch": ".welch_explorer",
+    "EpsilonExplorer": ".epsilon_explorer",
+    "EpsilonState": ".epsilon_explorer",
+    "PngFigure": ".epsilon_explorer",
+    "compute_epsilon_state": ".epsilon_explorer",
+    "render_epsilon": ".epsilon_explorer",
+    "LayerPicker": ".layer_picker",
+    "LayerState": ".layer_picker",
+    "compute_layer_state": ".layer_picker",
+    "TreeWaveletViewer": ".tree_viewer",
+    "fit_tree_view": ".tree_viewer",
+    "mterm_view": ".tree_viewer",
+    "render_tree_view": ".tree_viewer",
+    "SawtoothDemo": ".sawtooth_demo",
+    "SawtoothState": ".sawtooth_demo",
+    "compute_sawtooth_state": ".sawtooth_demo",
 }
 
 __all__ = sorted(_EXPORTS)
