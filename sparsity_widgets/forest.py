@@ -1,10 +1,11 @@
 """``WaveletForest``: a random forest read as a geometric-wavelet decomposition (Sec. 3).
 
 The estimator follows scikit-learn conventions: ``__init__`` stores parameters, ``fit`` checks
-them and the data, fitted attributes end in ``_``. The trees come from scikit-learn's
+them and the data, fitted attributes end in ``_``. The trees are those of scikit-learn's
 ``RandomForestRegressor`` fitted on one-hot labels (multi-output squared error, the variance
-minimising split of eq. 3.1); everything after the fit runs in numba kernels over the trees' own
-flat arrays.
+minimising split of eq. 3.1), grown either by scikit-learn itself or by the exact numba builder of
+:mod:`sparsity_widgets.tree_builder` (``builder="numba"``, same splits, much faster); everything
+after the fit runs in numba kernels over the trees' flat arrays.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from ._validation import check_choice, check_features, check_int, check_target
 from .approximation import MTermCurve
 from .flat_forest import FlatForest, build_flat_forest, flatten_sklearn_trees
 from .tau_star import SparsityCurve, TauStarEstimate, estimate_tau_star, sparsity_curve
+from .tree_builder import build_forest_arrays
 
-__all__ = ["NORM_WEIGHTS", "WaveletForest", "minmax_normalise"]
+__all__ = ["BUILDERS", "NORM_WEIGHTS", "WaveletForest", "minmax_normalise"]
 
 NORM_WEIGHTS = ("samples", "volume")
+BUILDERS = ("sklearn", "numba")
 _CHUNK_ROWS = 4096
 
 
@@ -56,6 +59,32 @@ def minmax_normalise(
             )
         out[start : start + _CHUNK_ROWS] = (block - minimum) / scale
     return out
+
+
+def _check_finite_rows(X: np.ndarray, *, name: str = "X") -> None:
+    """Reject NaN and infinite values, row chunk by row chunk (no full-size temporary)."""
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        block = X[start : start + _CHUNK_ROWS]
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise ValueError(
+                f"{name} contains NaN or infinite values (first in row {row}); remove or impute "
+                "them before scoring."
+            )
+
+
+def _apply_normalised(
+    X: np.ndarray, minimum: np.ndarray, scale: np.ndarray, arrays: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Leaves of every sample of raw ``X``, normalising one row chunk at a time."""
+    leaves = np.empty((X.shape[0], arrays["tree_offsets"].shape[0] - 1), dtype=np.int64)
+    roots = arrays["tree_offsets"][:-1]
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        block = minmax_normalise(X[start : start + _CHUNK_ROWS], minimum, scale)
+        leaves[start : start + block.shape[0]] = apply_flat(
+            block, roots, arrays["left"], arrays["right"], arrays["feature"], arrays["threshold"]
+        )
+    return leaves
 
 
 def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +126,18 @@ class WaveletForest:
     random_state : int, numpy Generator/RandomState or None, default=None
         Seed of the forest.
     n_jobs : int or None, default=None
-        Parallel jobs for fitting the trees (scikit-learn semantics).
+        Parallel jobs for fitting the trees. ``builder="sklearn"``: scikit-learn semantics (None
+        is one job). ``builder="numba"``: the number of numba threads, None or a value below 1
+        meaning all of them.
+    builder : {"sklearn", "numba"}, default="sklearn"
+        Who grows the trees. "sklearn": scikit-learn's ``RandomForestRegressor``. "numba": the
+        exact builder of :func:`sparsity_widgets.tree_builder.build_forest_arrays`, which makes
+        the splits scikit-learn makes (same best-split rule, thresholds, leaf rules and node
+        values) many times faster and without a normalised copy of ``X``. It differs only in
+        how exact ties between features are broken (lowest feature index, where scikit-learn
+        takes its random feature order) and in its random stream (bootstrap counts and feature
+        draws come from ``numpy.random.Generator(random_state)``), so the same seed gives other
+        bootstrap samples than scikit-learn, with the same distribution.
 
     Attributes
     ----------
@@ -111,8 +151,9 @@ class WaveletForest:
         Sorted class labels when ``y`` held labels.
     feature_min_, feature_scale_ : ndarray of float64, shape (n_features,)
         The min-max normalisation ``(x - min) / scale``; constant columns have scale 1.
-    estimator_ : sklearn.ensemble.RandomForestRegressor
-        The fitted scikit-learn forest (on normalised float32 features).
+    estimator_ : sklearn.ensemble.RandomForestRegressor or None
+        The fitted scikit-learn forest (on normalised float32 features); None when
+        ``builder="numba"`` grew the trees.
 
     Examples
     --------
@@ -134,6 +175,7 @@ class WaveletForest:
         min_samples_leaf: int = 1,
         random_state: Any = None,
         n_jobs: int | None = None,
+        builder: str = "sklearn",
     ) -> None:
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -143,6 +185,7 @@ class WaveletForest:
         self.min_samples_leaf = min_samples_leaf
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.builder = builder
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self) -> None:
@@ -151,6 +194,7 @@ class WaveletForest:
         check_int("min_samples_leaf", self.min_samples_leaf, minimum=1)
         check_choice("norm_weight", self.norm_weight, NORM_WEIGHTS)
         check_choice("bootstrap", self.bootstrap, (True, False))
+        check_choice("builder", self.builder, BUILDERS)
         mf = self.max_features
         if mf is None or mf in ("sqrt", "log2"):
             return
@@ -175,6 +219,7 @@ class WaveletForest:
             "min_samples_leaf",
             "random_state",
             "n_jobs",
+            "builder",
         )
         return {name: getattr(self, name) for name in names}
 
@@ -209,29 +254,49 @@ class WaveletForest:
         self._check_params()
         X = check_features(X)
         target, classes = check_target(y, X.shape[0])
-        minimum, scale = _column_range(X)
-        X_unit = minmax_normalise(X, minimum, scale)
-
-        forest = RandomForestRegressor(
-            n_estimators=self.n_trees,
-            max_depth=self.max_depth,
-            max_features=1.0 if self.max_features is None else self.max_features,
-            bootstrap=self.bootstrap,
-            min_samples_leaf=self.min_samples_leaf,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-        )
-        forest.fit(X_unit, target)
-        arrays = flatten_sklearn_trees([t.tree_ for t in forest.estimators_], target.shape[1])
-        leaves = apply_flat(
-            X_unit,
-            arrays["tree_offsets"][:-1],
-            arrays["left"],
-            arrays["right"],
-            arrays["feature"],
-            arrays["threshold"],
-        )
-        del X_unit
+        if self.builder == "numba":
+            _check_finite_rows(X)
+            minimum, scale = _column_range(X)
+            # the builder reads X itself and normalises on the fly: no float32 copy of X
+            arrays = build_forest_arrays(
+                X,
+                target,
+                n_trees=self.n_trees,
+                max_depth=self.max_depth,
+                max_features=self.max_features,
+                min_samples_leaf=self.min_samples_leaf,
+                bootstrap=self.bootstrap,
+                random_state=self.random_state,
+                n_threads=self.n_jobs,
+                feature_min=minimum,
+                feature_scale=scale,
+                check_finite=False,
+            )
+            leaves = _apply_normalised(X, minimum, scale, arrays)
+            forest = None
+        else:
+            minimum, scale = _column_range(X)
+            X_unit = minmax_normalise(X, minimum, scale)
+            forest = RandomForestRegressor(
+                n_estimators=self.n_trees,
+                max_depth=self.max_depth,
+                max_features=1.0 if self.max_features is None else self.max_features,
+                bootstrap=self.bootstrap,
+                min_samples_leaf=self.min_samples_leaf,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+            )
+            forest.fit(X_unit, target)
+            arrays = flatten_sklearn_trees([t.tree_ for t in forest.estimators_], target.shape[1])
+            leaves = apply_flat(
+                X_unit,
+                arrays["tree_offsets"][:-1],
+                arrays["left"],
+                arrays["right"],
+                arrays["feature"],
+                arrays["threshold"],
+            )
+            del X_unit
         self.nodes_: FlatForest = build_flat_forest(arrays, leaves, self.norm_weight)
         self.estimator_ = forest
         self.feature_min_ = minimum

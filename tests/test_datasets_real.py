@@ -33,11 +33,28 @@ from sparsity_widgets.datasets import images as images_module
 from sparsity_widgets.datasets import mnist1d as mnist1d_module
 
 TORCHVISION_MNIST_CLASSES = (
-    "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
-    "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
+    "0 - zero",
+    "1 - one",
+    "2 - two",
+    "3 - three",
+    "4 - four",
+    "5 - five",
+    "6 - six",
+    "7 - seven",
+    "8 - eight",
+    "9 - nine",
 )
 CIFAR_NAMES = [
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 ]
 
 
@@ -59,8 +76,15 @@ def write_idx(path: Path, array: np.ndarray, *, compress: bool = False) -> None:
         path.write_bytes(payload)
 
 
-def make_idx_set(root: Path, folder: str, *, n_train: int = 40, n_test: int = 20, seed: int = 0,
-                 compress: bool = False) -> dict[str, np.ndarray]:
+def make_idx_set(
+    root: Path,
+    folder: str,
+    *,
+    n_train: int = 40,
+    n_test: int = 20,
+    seed: int = 0,
+    compress: bool = False,
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     arrays = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
@@ -87,8 +111,12 @@ def make_cifar_set(root: Path, *, per_batch: int = 6, n_test: int = 10) -> dict[
         n = n_test if name == "test_batch" else per_batch
         data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
         labels = [int(v) for v in rng.integers(0, 10, size=n)]
-        entry = {"batch_label": name, "labels": labels, "data": data,
-                 "filenames": [f"img_{i}.png" for i in range(n)]}
+        entry = {
+            "batch_label": name,
+            "labels": labels,
+            "data": data,
+            "filenames": [f"img_{i}.png" for i in range(n)],
+        }
         with open(folder / name, "wb") as fh:
             pickle.dump(entry, fh, protocol=2)  # the published files are protocol-2 pickles
         if name == "test_batch":
@@ -118,16 +146,49 @@ def python2_pickle(data: np.ndarray, labels: list[int]) -> bytes:
     def integer(v: int) -> bytes:  # BININT
         return b"J" + struct.pack("<i", v)
 
-    dtype = (b"cnumpy\ndtype\n" + text(b"u1") + integer(0) + integer(1) + b"\x87R"
-             + b"(" + integer(3) + text(b"|") + b"NNN" + integer(-1) + integer(-1) + integer(0)
-             + b"tb")
-    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n"
-             + integer(0) + b"\x85" + text(b"b") + b"\x87R"
-             + b"(" + integer(1) + integer(data.shape[0]) + integer(data.shape[1]) + b"\x86"
-             + dtype + b"\x89" + text(data.tobytes()) + b"tb")
+    dtype = (
+        b"cnumpy\ndtype\n"
+        + text(b"u1")
+        + integer(0)
+        + integer(1)
+        + b"\x87R"
+        + b"("
+        + integer(3)
+        + text(b"|")
+        + b"NNN"
+        + integer(-1)
+        + integer(-1)
+        + integer(0)
+        + b"tb"
+    )
+    array = (
+        b"cnumpy.core.multiarray\n_reconstruct\n"
+        + b"cnumpy\nndarray\n"
+        + integer(0)
+        + b"\x85"
+        + text(b"b")
+        + b"\x87R"
+        + b"("
+        + integer(1)
+        + integer(data.shape[0])
+        + integer(data.shape[1])
+        + b"\x86"
+        + dtype
+        + b"\x89"
+        + text(data.tobytes())
+        + b"tb"
+    )
     label_list = b"](" + b"".join(integer(v) for v in labels) + b"e"
-    return (b"\x80\x02}(" + text(b"batch_label") + text(b"testing batch 1 of 1")
-            + text(b"labels") + label_list + text(b"data") + array + b"u.")
+    return (
+        b"\x80\x02}("
+        + text(b"batch_label")
+        + text(b"testing batch 1 of 1")
+        + text(b"labels")
+        + label_list
+        + text(b"data")
+        + array
+        + b"u."
+    )
 
 
 @pytest.fixture
@@ -230,8 +291,10 @@ def test_mnist1d_defaults_are_the_packages():
     from mnist1d.data import get_dataset_args
 
     args = get_dataset_args()
-    assert (args.seed, args.num_samples) == (mnist1d_module.MNIST1D_SEED,
-                                             mnist1d_module.MNIST1D_NUM_SAMPLES)
+    assert (args.seed, args.num_samples) == (
+        mnist1d_module.MNIST1D_SEED,
+        mnist1d_module.MNIST1D_NUM_SAMPLES,
+    )
     assert args.train_split == mnist1d_module._TRAIN_SPLIT
 
 
@@ -313,8 +376,12 @@ def test_idx_sets_load_exactly_what_was_written(tmp_path, name, folder, compress
     written = make_idx_set(tmp_path, folder, compress=compress)
     for train, prefix in ((True, "train"), (False, "t10k")):
         images, labels, names = read_image_split(name, tmp_path, train=train)
-        assert images.dtype == np.uint8 and images.shape == (len(written[f"{prefix}_images"]),
-                                                              1, 28, 28)
+        assert images.dtype == np.uint8 and images.shape == (
+            len(written[f"{prefix}_images"]),
+            1,
+            28,
+            28,
+        )
         np.testing.assert_array_equal(images[:, 0], written[f"{prefix}_images"])
         np.testing.assert_array_equal(labels, written[f"{prefix}_labels"])
         assert labels.dtype == np.int64
@@ -342,8 +409,9 @@ def test_cifar10_loads_exactly_what_was_written(cifar_root):
     # channel planes: the first 1024 values of a row are the red 32 x 32 image, row by row
     np.testing.assert_array_equal(images[2, 0, 1, :], written["train_data"][2, 32:64])
     np.testing.assert_array_equal(images[2, 2, 31, 31], written["train_data"][2, 3071])
-    np.testing.assert_allclose(test.X, written["test_data"].reshape(10, 3, 32, 32) / 255.0,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        test.X, written["test_data"].reshape(10, 3, 32, 32) / 255.0, rtol=1e-6
+    )
     assert 0.0 <= train.X.min() and train.X.max() <= 1.0
 
 
@@ -386,9 +454,11 @@ def test_image_readers_agree_with_torchvision_where_it_imports(tmp_path):
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10"])
 def test_missing_files_name_the_folder_the_files_and_the_download_switch(tmp_path, name):
-    folder, first = {"mnist": ("MNIST/raw/", "train-images-idx3-ubyte"),
-                     "fashion-mnist": ("FashionMNIST/raw/", "train-labels-idx1-ubyte"),
-                     "cifar10": ("cifar-10-batches-py/", "data_batch_1")}[name]
+    folder, first = {
+        "mnist": ("MNIST/raw/", "train-images-idx3-ubyte"),
+        "fashion-mnist": ("FashionMNIST/raw/", "train-labels-idx1-ubyte"),
+        "cifar10": ("cifar-10-batches-py/", "data_batch_1"),
+    }[name]
     with pytest.raises(FileNotFoundError) as info:
         load_image_split(name, tmp_path)
     message = str(info.value)
@@ -501,7 +571,10 @@ def test_image_split_files_and_argument_checks(tmp_path):
     files = image_split_files("cifar10", tmp_path, train=False)
     assert [p.name for p in files] == ["test_batch", "batches.meta"]
     assert image_split_files("mnist", "~", train=True)[0].parts[-3:] == (
-        "MNIST", "raw", "train-images-idx3-ubyte")
+        "MNIST",
+        "raw",
+        "train-images-idx3-ubyte",
+    )
     assert "~" not in str(image_split_files("mnist", "~")[0])
     with pytest.raises(ValueError, match="name must be one of 'mnist', 'fashion-mnist'"):
         read_image_split("svhn", tmp_path)
@@ -571,8 +644,18 @@ def test_fourier_magnitudes_bad_input(X, kwargs, match):
 
 
 def test_dataset_names():
-    assert DATASETS == ("mnist1d", "digits", "spiral", "circles", "gaussian-quantiles", "blocks",
-                        "smooth-domain", "mnist", "fashion-mnist", "cifar10")
+    assert DATASETS == (
+        "mnist1d",
+        "digits",
+        "spiral",
+        "circles",
+        "gaussian-quantiles",
+        "blocks",
+        "smooth-domain",
+        "mnist",
+        "fashion-mnist",
+        "cifar10",
+    )
     assert set(SYNTHETIC_DATASETS) < set(DATASETS)
 
 
@@ -581,8 +664,11 @@ def test_dataset_names():
     [("fashion_mnist", "fashion-mnist"), ("cifar-10", "cifar10"), ("MNIST1D", "mnist1d")],
 )
 def test_unknown_name_lists_the_valid_ones_and_the_closest(name, close):
-    with pytest.raises(ValueError, match=f"name must be one of mnist1d, digits, .*cifar10; got "
-                                         f"'{name}'. Did you mean '{close}'"):
+    with pytest.raises(
+        ValueError,
+        match=f"name must be one of mnist1d, digits, .*cifar10; got "
+        f"'{name}'. Did you mean '{close}'",
+    ):
         load_dataset(name)
 
 
@@ -606,8 +692,10 @@ def test_load_mnist1d_full_and_stratified_subsets():
     np.testing.assert_array_equal(again.train.X, small.train.X)
     other = load_dataset("mnist1d", n_train=200, n_test=50, random_state=4)
     assert not np.array_equal(other.train.X, small.train.X)
-    with pytest.raises(ValueError, match="n_train=4001 is larger than the 4000 samples of "
-                                         "mnist1d/train; pass n_train <= 4000"):
+    with pytest.raises(
+        ValueError,
+        match="n_train=4001 is larger than the 4000 samples of mnist1d/train; pass n_train <= 4000",
+    ):
         load_dataset("mnist1d", n_train=4001)
     with pytest.raises(ValueError, match="n_test=1001 is larger than the 1000"):
         load_dataset("mnist1d", n_test=1001)
@@ -645,8 +733,9 @@ def test_load_synthetic_sets(name):
     again = load_dataset(name, random_state=2, n_train=50, n_test=20)
     assert again.train.n_samples == 50 and again.test.n_samples == 20
     assert splits.info["train_seed"] != splits.info["test_seed"]
-    with pytest.raises(ValueError, match=f"n_train must be at least 2 for the generated set "
-                                         f"'{name}'; got 1"):
+    with pytest.raises(
+        ValueError, match=f"n_train must be at least 2 for the generated set '{name}'; got 1"
+    ):
         load_dataset(name, n_train=1)
     with pytest.raises(ValueError, match=r"fourier=True needs signals .* shape \(2,\)"):
         load_dataset(name, fourier=True)
@@ -656,16 +745,16 @@ def test_load_image_sets_from_a_folder(tmp_path):
     written = make_idx_set(tmp_path, "MNIST", n_train=40, n_test=20)
     make_cifar_set(tmp_path)
     mnist = load_dataset("mnist", root=tmp_path)
-    np.testing.assert_array_equal(mnist.train.X[:, 0] * np.float32(255),
-                                  written["train_images"].astype(np.float32))
+    np.testing.assert_array_equal(
+        mnist.train.X[:, 0] * np.float32(255), written["train_images"].astype(np.float32)
+    )
     assert mnist.info["root"] == str(tmp_path) and mnist.info["n_test_available"] == 20
     sub = load_dataset("mnist", root=str(tmp_path), n_train=20, n_test=10, random_state=5)
     assert np.bincount(sub.train.y).tolist() == [2] * 10  # 4 per class -> 2 per class
     assert np.bincount(sub.test.y).tolist() == [1] * 10
     picked = {row.tobytes() for row in mnist.train.X}
     assert all(row.tobytes() in picked for row in sub.train.X)
-    with pytest.raises(ValueError, match="n_train=41 is larger than the 40 samples of "
-                                         "mnist/train"):
+    with pytest.raises(ValueError, match="n_train=41 is larger than the 40 samples of mnist/train"):
         load_dataset("mnist", root=tmp_path, n_train=41)
     cifar = load_dataset("cifar10", root=tmp_path, fourier=True)
     assert cifar.name == "cifar10-fourier" and cifar.test.X.shape == (10, 3, 32, 32)
@@ -698,6 +787,7 @@ def test_importing_datasets_leaves_heavy_packages_out():
         "import json, sys, sparsity_widgets.datasets\n"
         f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert json.loads(proc.stdout) == []

@@ -24,10 +24,12 @@ from .tree_arrays import (
     parent_and_depth,
     wavelet_norms,
 )
+from .tree_builder import grow_tree
 
 __all__ = [
     "apply_flat",
     "box_volumes",
+    "grow_tree",
     "log_sum_powers",
     "mterm_error_curve",
     "mterm_predict",

@@ -67,12 +67,28 @@ IMAGE_DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10")
 _IDX_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _IDX_CLASSES = {
     "mnist": (
-        "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
-        "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
     ),
     "fashion-mnist": (
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ),
 }
 _TORCHVISION_CLASS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -286,8 +302,14 @@ def _unpickle(path: Path) -> dict:
             entry = _ArrayUnpickler(fh, encoding="latin1").load()
         except _RefusedGlobal as exc:
             raise ValueError(f"{path} is not a CIFAR-10 batch: {exc}") from None
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
-                AttributeError) as exc:
+        except (
+            pickle.UnpicklingError,
+            EOFError,
+            ValueError,
+            TypeError,
+            IndexError,
+            AttributeError,
+        ) as exc:
             raise ValueError(
                 f"{path} could not be unpickled ({type(exc).__name__}: {exc}); it is damaged or "
                 "not a CIFAR-10 batch. Download it again."

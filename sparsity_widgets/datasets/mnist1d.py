@@ -60,8 +60,12 @@ def _generate(seed: int, num_samples: int) -> tuple[np.ndarray, np.ndarray, np.n
         np.random.set_state(numpy_state)  # noqa: NPY002
         random.setstate(python_state)
     out = []
-    for key, dtype in (("x", np.float32), ("y", np.int64), ("x_test", np.float32),
-                       ("y_test", np.int64)):
+    for key, dtype in (
+        ("x", np.float32),
+        ("y", np.int64),
+        ("x_test", np.float32),
+        ("y_test", np.int64),
+    ):
         arr = np.ascontiguousarray(data[key], dtype=dtype)
         arr.flags.writeable = False  # the cache must not be changed through a returned view
         out.append(arr)
@@ -104,12 +108,16 @@ def load_mnist1d(
         )
     x, y, x_test, y_test = _generate(seed, num_samples)
     train = LabeledArrays(
-        X=x.reshape(len(x), 1, -1).copy(), y=y.copy(), class_names=MNIST1D_CLASS_NAMES,
+        X=x.reshape(len(x), 1, -1).copy(),
+        y=y.copy(),
+        class_names=MNIST1D_CLASS_NAMES,
         name="mnist1d/train",
     )
     test = LabeledArrays(
-        X=x_test.reshape(len(x_test), 1, -1).copy(), y=y_test.copy(),
-        class_names=MNIST1D_CLASS_NAMES, name="mnist1d/test",
+        X=x_test.reshape(len(x_test), 1, -1).copy(),
+        y=y_test.copy(),
+        class_names=MNIST1D_CLASS_NAMES,
+        name="mnist1d/test",
     )
     info = {
         "source": "mnist1d.data.make_dataset, generated locally",

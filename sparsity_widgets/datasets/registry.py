@@ -194,18 +194,27 @@ def load_dataset(
                     f"{param} must be at least 2 for the generated set {name!r}; got {value}."
                 )
         train_seed, test_seed = _derived_seed(random_state, 2), _derived_seed(random_state, 3)
-        sizes = (SYNTHETIC_N_TRAIN if n_train is None else n_train,
-                 SYNTHETIC_N_TEST if n_test is None else n_test)
+        sizes = (
+            SYNTHETIC_N_TRAIN if n_train is None else n_train,
+            SYNTHETIC_N_TEST if n_test is None else n_test,
+        )
         parts = []
         for part, size, seed in (("train", sizes[0], train_seed), ("test", sizes[1], test_seed)):
             X, y = make_synthetic(name, n_samples=size, random_state=seed)
-            parts.append(LabeledArrays(
-                X=np.ascontiguousarray(X, dtype=np.float32), y=y.astype(np.int64),
-                class_names=_SYNTHETIC_CLASSES[name], name=f"{name}/{part}",
-            ))
+            parts.append(
+                LabeledArrays(
+                    X=np.ascontiguousarray(X, dtype=np.float32),
+                    y=y.astype(np.int64),
+                    class_names=_SYNTHETIC_CLASSES[name],
+                    name=f"{name}/{part}",
+                )
+            )
         train, test = parts
-        info.update(source="sparsity_widgets.datasets.make_synthetic",
-                    train_seed=train_seed, test_seed=test_seed)
+        info.update(
+            source="sparsity_widgets.datasets.make_synthetic",
+            train_seed=train_seed,
+            test_seed=test_seed,
+        )
     elif name == "mnist1d":
         full = load_mnist1d()
         info.update(full.info)
@@ -214,9 +223,13 @@ def load_dataset(
         test = _maybe_subsample(full.test, n_test, rng_test, "n_test")
     elif name == "digits":
         train, test = _load_digits(random_state)
-        info.update(source="sklearn.datasets.load_digits, pixel / 16",
-                    test_fraction=_DIGITS_TEST_FRACTION, split_random_state=random_state,
-                    n_train_available=train.n_samples, n_test_available=test.n_samples)
+        info.update(
+            source="sklearn.datasets.load_digits, pixel / 16",
+            test_fraction=_DIGITS_TEST_FRACTION,
+            split_random_state=random_state,
+            n_train_available=train.n_samples,
+            n_test_available=test.n_samples,
+        )
         train = _maybe_subsample(train, n_train, rng_train, "n_train")
         test = _maybe_subsample(test, n_test, rng_test, "n_test")
     else:
@@ -226,8 +239,10 @@ def load_dataset(
                 "download=True); got None."
             )
         parts = []
-        for part, n, rng, param in (("train", n_train, rng_train, "n_train"),
-                                    ("test", n_test, rng_test, "n_test")):
+        for part, n, rng, param in (
+            ("train", n_train, rng_train, "n_train"),
+            ("test", n_test, rng_test, "n_test"),
+        ):
             images, labels, class_names = read_image_split(
                 name, root, train=part == "train", download=download
             )
@@ -235,8 +250,11 @@ def load_dataset(
             if n is not None:  # subset the uint8 pixels before converting them to float
                 keep = _subsample_indices(labels, n, rng, param=param, what=f"{name}/{part}")
                 images, labels = images[keep], labels[keep]
-            parts.append(LabeledArrays(X=_to_float32(images), y=labels,
-                                       class_names=class_names, name=f"{name}/{part}"))
+            parts.append(
+                LabeledArrays(
+                    X=_to_float32(images), y=labels, class_names=class_names, name=f"{name}/{part}"
+                )
+            )
         train, test = parts
         folder = os.path.abspath(os.path.expanduser(os.fspath(root)))
         info.update(source=f"files in {folder}", root=folder, download=download)
@@ -251,8 +269,12 @@ def load_dataset(
             )
         full_name = f"{name}-fourier"
         train, test = (
-            LabeledArrays(X=fourier_magnitudes(a.X), y=a.y, class_names=a.class_names,
-                          name=f"{full_name}/{part}")
+            LabeledArrays(
+                X=fourier_magnitudes(a.X),
+                y=a.y,
+                class_names=a.class_names,
+                name=f"{full_name}/{part}",
+            )
             for a, part in ((train, "train"), (test, "test"))
         )
         info["fourier_transform"] = "abs(fftshift(fft over the last axis / last two axes))"
@@ -271,8 +293,6 @@ def _load_digits(random_state: int) -> tuple[LabeledArrays, LabeledArrays]:
     )
     names = tuple(str(d) for d in range(10))
     return (
-        LabeledArrays(X=np.ascontiguousarray(X_tr), y=y_tr, class_names=names,
-                      name="digits/train"),
-        LabeledArrays(X=np.ascontiguousarray(X_te), y=y_te, class_names=names,
-                      name="digits/test"),
+        LabeledArrays(X=np.ascontiguousarray(X_tr), y=y_tr, class_names=names, name="digits/train"),
+        LabeledArrays(X=np.ascontiguousarray(X_te), y=y_te, class_names=names, name="digits/test"),
     )

@@ -190,6 +190,24 @@ class StudyResult:
             lines.append(f"| {result.label} | {acc_text} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
+    def compact_rows(self) -> list[str]:
+        """Markdown rows ``| study | variant | test acc | alpha* blocks.3 | alpha* hidden |``:
+        the fourth conv block (where the stride study acts) and the last probed layer."""
+        rows = []
+        for result in self.results:
+            names = result.layer_names
+            mean, std = result.mean(), result.std()
+            cells = []
+            for name in ("blocks.3", names[-1]):
+                j = names.index(name)
+                cells.append(f"{mean[j]:.3f} ± {std[j]:.3f}")
+            acc = result.accuracy()
+            acc_text = "n/a" if acc is None else f"{acc[0]:.3f} ± {acc[1]:.3f}"
+            rows.append(
+                f"| {self.study} | {result.label} | {acc_text} | " + " | ".join(cells) + " |"
+            )
+        return rows
+
     def plot(self, axes: Any = None) -> Any:
         """alpha* per layer of every variant on one axes (spread bands over seeds)."""
         from ..probe.plots import plot_alpha_per_layer
