@@ -10,7 +10,6 @@ screenshots go to ``_build/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,16 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("SPARSITY_WIDGETS_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: the chapter with equations and the page with a widget
 MATH_PAGE = "book/ch04_tau_sparsity.html"
 WIDGET_PAGE = "notebooks/ch05_epsilon_explorer.html"
@@ -92,23 +82,6 @@ def test_built_pages_load_nothing_from_the_network(built_book):
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
     assert (built_book / "_static" / "html-manager" / "embed-amd.js").is_file()
     assert (built_book / "_static" / "requirejs" / "require.js").is_file()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"BROWSER CHECK SKIPPED: {CHROMIUM} does not exist; install Debian's chromium "
-            "(apt-get install -y chromium) as .ci/run does"
-        )
-    with sync_api.sync_playwright() as p:
-        try:
-            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except Exception as exc:  # pragma: no cover - depends on the machine
-            pytest.skip(f"BROWSER CHECK SKIPPED: Chromium at {CHROMIUM} cannot start: {exc}")
-        yield chromium
-        chromium.close()
 
 
 def _open(browser, built_book: Path, page_path: str):

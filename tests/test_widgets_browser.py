@@ -29,16 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "notebooks" / "widget_gallery.ipynb"
-CHROMIUM = Path(os.environ.get("SPARSITY_WIDGETS_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: the gallery executes in about 35 s on an idle 2-core machine; leave room for a busy one
 RENDER_TIMEOUT_MS = 420_000
 UPDATE_TIMEOUT_MS = 60_000
@@ -107,23 +98,6 @@ def voila_url(tmp_path_factory):
     finally:
         _stop(proc)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"BROWSER CHECK SKIPPED: {CHROMIUM} does not exist; install Debian's chromium "
-            "(apt-get install -y chromium) as .ci/run does"
-        )
-    with sync_api.sync_playwright() as p:
-        try:
-            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except Exception as exc:  # pragma: no cover - depends on the machine
-            pytest.skip(f"BROWSER CHECK SKIPPED: Chromium at {CHROMIUM} cannot start: {exc}")
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
