@@ -1,43 +1,41 @@
-"""Benchmark: scoring one representation, the fast implementation against the plain reference.
+"""Benchmark: the whole score and its parts against plain references, in one run.
 
 Usage::
 
-    python benchmarks/bench_score.py [--sizes 10000x40,10000x512] [--repeats 3] [--quick]
-                                     [--out benchmarks/results/score.json] [--max-reference-gb 16]
-                                     [--workdir DIR]  # keep runs there; a rerun resumes
+    python benchmarks/bench_score.py [--sizes 10000x512,...] [--repeats 3] [--quick]
+                                     [--sections score,reduce] [--reference-jobs -1]
+                                     [--out benchmarks/results/score.json] [--workdir DIR]
 
-Implementations
----------------
-``ours``
-    ``WaveletForest(n_trees=3, max_depth=15, random_state=seed).fit(X, y)`` then ``.estimate()``.
-``reference``
-    ``reference_probe.reference_score`` (recursive traversal, per-node box array, dense
-    decision-path matrix, Python loop over the taus), fitting the very same trees.
+One command prints two tables (medians of ``--repeats`` runs, each run in a fresh process):
 
-Phases
-------
-``fit``
-    From the call until scikit-learn's ``RandomForestRegressor.fit`` returns (input checks,
-    min-max normalisation, one-hot labels and the tree fit; the same work for both).
-``post-fit``
-    From the end of the scikit-learn fit to the wavelet norms. For ``ours`` this is measured
-    inside one ordinary ``WaveletForest.fit`` call: the worker replaces the name
-    ``RandomForestRegressor`` in ``sparsity_widgets.forest`` by a subclass whose ``fit`` only
-    records ``time.perf_counter()`` after calling the real one, so ``fit`` + ``post-fit`` is
-    exactly the wall time of ``WaveletForest.fit`` with nothing run twice (the worker fails
-    loudly if the hook did not fire).
-``tau sweep``
-    ``ours``: ``forest.estimate()`` on a fresh fit, i.e. ``sparsity_curve`` from a cold cache
-    then ``estimate_tau_star`` (paper rule); ``reference``: the loop over the taus, then the
-    same paper rule on its curve.
+Score (section ``score``)
+    ``ours``: ``WaveletForest(n_trees=3, max_depth=15, random_state=seed).fit(X, y)`` then
+    ``.estimate()``, with the default exact numba builder. ``reference``:
+    ``reference_probe.reference_score``, the first public code's way: scikit-learn's
+    ``RandomForestRegressor`` (``n_jobs=--reference-jobs``, every core by default), then a
+    recursive traversal, a per-node box array, a dense decision-path matrix and a Python loop
+    over the taus. Phases: ``fit`` is from the call until the trees exist (input checks,
+    min-max normalisation, one-hot labels and the tree fit: the numba builder for ours,
+    scikit-learn's fit for the reference), so the fit column is the numba builder against
+    scikit-learn's fit; ``post-fit`` is from there to the wavelet norms; ``tau sweep`` is
+    ``estimate()`` on a cold cache (paper rule). For ``ours`` the fit mark comes from a hook:
+    the worker replaces the name ``build_forest_arrays`` in ``sparsity_widgets.forest`` by a
+    wrapper that records ``time.perf_counter()`` when the real one returns, so fit + post-fit
+    is exactly one ordinary ``WaveletForest.fit`` (the worker fails loudly if the hook did not
+    fire). Peak memory: the whole process's ``ru_maxrss`` at the end (X, interpreter and
+    libraries included, nothing subtracted); for the reference also right after its fit,
+    which is scikit-learn's fit peak.
 
-Every (implementation, size, repeat) runs in a fresh subprocess (this file re-run with a
-hidden ``--_worker`` flag). The worker imports everything, warms up on tiny data (numba
-kernels compiled or loaded from cache, scikit-learn paths touched), then generates the data
-and runs once. Its peak memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at the end:
-the honest whole-process peak (interpreter, libraries, the data X itself, everything), with
-nothing subtracted; the table also gives the size of X, and the JSON the peak before the data
-was made. MB means 10^6 bytes.
+    The two fit other trees: the numba builder makes scikit-learn's splits but draws its
+    bootstrap samples from its own random stream (``tests/test_tree_builder.py`` checks equal
+    trees without bootstrap and equal alpha* distributions with it). The table therefore gives
+    both alpha* values (median over the repeats), not a norms-equal check.
+
+Width reduction (section ``reduce``)
+    ``reduce_width`` from ``--reduce-size`` (default 10000 x 16384) to ``--reduce-width``
+    (2500) with every method of ``sparsity_widgets.probe.REDUCTIONS``; the randomized SVD
+    with 5 power iterations (the public code's) is the reference and also runs with 1 and 2.
+    Time is the call's wall time; peak memory as above.
 
 Data: ``n`` samples of ``d`` float32 features (generated in float32 row chunks, never a
 float64 copy), 10 classes: Gaussian class centres (std 0.7) in an 8-dimensional latent space
@@ -46,17 +44,12 @@ std 0.3. The classes overlap (a nearest-centroid classifier gets roughly 55 %), 
 reach depth 15 with thousands of nodes each, as on the layers of a trained network.
 
 Before running the reference at a size, the parent computes the bytes of its largest dense
-per-tree arrays: ``n x n_nodes x itemsize`` for the decision path (the dtype of
-``decision_path().toarray()`` is checked on a tiny tree: int64) plus ``n_nodes x d x 2 x 8``
-for the boxes. ``n_nodes`` is exact: the "ours" run of the same size and repeat, which goes
-first, fits the very same trees and reports their sizes; if it failed, the pessimistic guess
-``min(2 * 0.64 n, 2^(depth+1)) - 1`` is used (a bootstrap holds ~63 % distinct samples). Over
-``--max-reference-gb`` the run is skipped and the table says "skipped (needs ~X GB)". The
-reference worker checks again with the exact node count, right before allocating.
-
-Both implementations must give the same wavelet norms: the parent compares every run's norms
-with ``np.allclose(ours, reference, rtol=1e-10, atol=1e-12)`` and prints ``norms equal: yes``
-or ``NO`` per size. The exit status is 1 if norms differ or a run failed (skips are fine).
+per-tree arrays (``n x n_nodes x 8`` for the int64 decision path plus ``n_nodes x d x 2 x 8``
+for the boxes) from the node count of ours at the same size and repeat (a close estimate:
+other bootstrap samples, same distribution; a pessimistic guess if ours failed). Over
+``--max-reference-gb`` the run is skipped and the table says so; the reference worker checks
+again with its own node count right before allocating. The exit status is 1 if a run failed.
+MB means 10^6 bytes.
 """
 
 from __future__ import annotations
@@ -80,40 +73,45 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SIZES = "10000x40,10000x512,10000x2500,50000x40,50000x512,50000x2500"
+DEFAULT_SIZES = "10000x512,10000x2500,50000x512,50000x2500"
 QUICK_SIZES = "2000x20,3000x64"
+DEFAULT_REDUCE = "10000x16384"
+QUICK_REDUCE = "600x300"
+DEFAULT_REDUCE_WIDTH = 2500
+QUICK_REDUCE_WIDTH = 50
+SECTIONS = ("score", "reduce")
 N_CLASSES = 10
 N_TREES = 3
 MAX_DEPTH = 15
 LATENT_DIM = 8
 CENTRE_STD = 0.7
+NOISE = 0.3
 IMPLEMENTATIONS = ("ours", "reference")
-RTOL, ATOL = 1e-10, 1e-12
+
 
 if str(HERE) not in sys.path:  # reference_probe lives next to this file (not a package)
     sys.path.insert(0, str(HERE))
+
+from sparsity_widgets.studies.width_reduction import (  # noqa: E402 (after the path set-up)
+    REDUCTION_METHODS as REDUCE_METHODS,
+)
+from sparsity_widgets.studies.width_reduction import method_label  # noqa: E402
 
 
 # ---------------------------------------------------------------------------- data
 def make_data(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Seeded float32 features with class structure in a low-dimensional latent space."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, N_CLASSES, size=n)
-    centres = rng.normal(0.0, CENTRE_STD, size=(N_CLASSES, LATENT_DIM)).astype(np.float32)
-    mixing = rng.standard_normal((LATENT_DIM, d), dtype=np.float32)
-    mixing /= np.float32(math.sqrt(LATENT_DIM))
-    X = np.empty((n, d), dtype=np.float32)
-    chunk = 2048
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        latent = centres[y[start:stop]]
-        latent += rng.standard_normal((stop - start, LATENT_DIM), dtype=np.float32)
-        block = latent @ mixing
-        noise = rng.standard_normal((stop - start, d), dtype=np.float32)
-        noise *= np.float32(0.3)
-        block += noise
-        X[start:stop] = block
-    return X, y
+    from sparsity_widgets.datasets import make_latent_classes
+
+    return make_latent_classes(
+        n,
+        d,
+        n_classes=N_CLASSES,
+        latent_dim=LATENT_DIM,
+        centre_std=CENTRE_STD,
+        noise=NOISE,
+        random_state=seed,
+    )
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -148,35 +146,33 @@ def _run_ours(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
     from sparsity_widgets import WaveletForest
 
     marks: dict[str, float] = {}
-    real = forest_module.RandomForestRegressor
+    real = forest_module.build_forest_arrays
 
-    class TimedRandomForestRegressor(real):  # type: ignore[misc, valid-type]
-        def fit(self, *args: Any, **kwargs: Any) -> Any:
-            out = super().fit(*args, **kwargs)
-            marks["sklearn_done"] = time.perf_counter()
-            return out
+    def timed_build_forest_arrays(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        marks["trees_done"] = time.perf_counter()
+        return out
 
-    forest_module.RandomForestRegressor = TimedRandomForestRegressor
+    forest_module.build_forest_arrays = timed_build_forest_arrays
     try:
         t0 = time.perf_counter()
         forest = WaveletForest(n_trees=N_TREES, max_depth=MAX_DEPTH, random_state=seed).fit(X, y)
         t1 = time.perf_counter()
     finally:
-        forest_module.RandomForestRegressor = real
-    if "sklearn_done" not in marks:
+        forest_module.build_forest_arrays = real
+    if "trees_done" not in marks:
         raise RuntimeError(
-            "the timing hook on sparsity_widgets.forest.RandomForestRegressor did not fire; "
-            "WaveletForest.fit no longer builds its forest through that name"
+            "the timing hook on sparsity_widgets.forest.build_forest_arrays did not fire; "
+            "WaveletForest.fit no longer builds its trees through that name"
         )
     estimate = forest.estimate()
     t2 = time.perf_counter()
     return {
         "timings": {
-            "fit": marks["sklearn_done"] - t0,
-            "post_fit": t1 - marks["sklearn_done"],
+            "fit": marks["trees_done"] - t0,
+            "post_fit": t1 - marks["trees_done"],
             "tau_sweep": t2 - t1,
         },
-        "norms": forest.wavelet_norms_,
         "tau_star": float(estimate.tau_star),
         "n_nodes": int(forest.nodes_.n_nodes),
         "tree_sizes": np.diff(forest.nodes_.tree_offsets).tolist(),
@@ -184,17 +180,37 @@ def _run_ours(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
     }
 
 
-def _run_reference(X: np.ndarray, y: np.ndarray, seed: int, max_bytes: float) -> dict[str, Any]:
+def _run_reference(
+    X: np.ndarray, y: np.ndarray, seed: int, max_bytes: float, n_jobs: int | None
+) -> dict[str, Any]:
     from reference_probe import reference_score
 
     result = reference_score(
-        X, y, n_trees=N_TREES, max_depth=MAX_DEPTH, random_state=seed, max_bytes=max_bytes
+        X,
+        y,
+        n_trees=N_TREES,
+        max_depth=MAX_DEPTH,
+        random_state=seed,
+        max_bytes=max_bytes,
+        n_jobs=n_jobs,
     )
-    keep = ("timings", "norms", "tau_star", "n_nodes", "decision_path_dtype")
+    keep = ("timings", "tau_star", "n_nodes", "decision_path_dtype", "fit_peak_kib")
     out = {k: result[k] for k in keep}
     out["decision_path_bytes"] = int(result["decision_path_bytes"])
     out["box_bytes"] = int(result["box_bytes"])
     return out
+
+
+def _run_reduce(X: np.ndarray, spec: dict[str, Any]) -> dict[str, Any]:
+    from sparsity_widgets.probe import reduce_width
+
+    options = {"n_iter": spec["n_iter"]} if spec["n_iter"] is not None else {}
+    out, record = reduce_width(
+        X, max_width=spec["width"], method=spec["method_name"], random_state=spec["seed"], **options
+    )
+    if out.shape != (X.shape[0], spec["width"]) or not np.isfinite(out).all():
+        raise RuntimeError(f"reduce_width returned shape {out.shape} or non-finite values")
+    return {"timings": {"reduce": record.seconds}}
 
 
 def _warm_up(impl: str) -> None:
@@ -203,34 +219,40 @@ def _warm_up(impl: str) -> None:
         from sparsity_widgets import WaveletForest
 
         WaveletForest(n_trees=2, max_depth=6, random_state=0).fit(X, y).estimate()
-    else:
+    elif impl == "reference":
         from reference_probe import reference_score
 
         reference_score(X, y, n_trees=2, max_depth=6, random_state=0)
+    else:
+        from sparsity_widgets.probe import reduce_width
+
+        for method in ("svd", "pca-gram", "gaussian", "sparse"):
+            reduce_width(make_data(300, 40, seed=123)[0], max_width=5, method=method)
 
 
 def worker(spec_path: str) -> int:
-    """Run one (implementation, size, repeat) and write its result JSON; norms to .npy."""
+    """Run one (implementation, size, repeat) and write its result JSON."""
     spec = json.loads(Path(spec_path).read_text())
     from reference_probe import ReferenceTooLarge
 
     impl, n, d, seed = spec["impl"], spec["n"], spec["d"], spec["seed"]
     _warm_up(impl)
-    result: dict[str, Any] = {"impl": impl, "n": n, "d": d, "repeat": spec["repeat"]}
+    result: dict[str, Any] = {k: spec[k] for k in ("impl", "n", "d", "repeat", "method")}
     result["baseline_peak_kib"] = _peak_kib()
     X, y = make_data(n, d, seed=seed)
     result["x_bytes"] = int(X.nbytes)
     try:
         if impl == "ours":
             out = _run_ours(X, y, seed)
+        elif impl == "reference":
+            out = _run_reference(X, y, seed, spec["max_bytes"], spec["reference_jobs"])
         else:
-            out = _run_reference(X, y, seed, spec["max_bytes"])
+            out = _run_reduce(X, spec)
     except ReferenceTooLarge as exc:
         result.update(status="skipped", needed_bytes=exc.needed_bytes, peak_kib=_peak_kib())
     else:
-        np.save(spec["norms_path"], out.pop("norms"))
         result.update(out)
-        result.update(status="ok", peak_kib=_peak_kib(), norms_path=spec["norms_path"])
+        result.update(status="ok", peak_kib=_peak_kib())
     Path(spec["result_path"]).write_text(json.dumps(result))
     return 0
 
@@ -286,16 +308,13 @@ def machine_info() -> dict[str, Any]:
 
 
 def run_one(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    tag = f"{spec['impl']}_{spec['n']}x{spec['d']}_{spec['repeat']}"
-    spec = dict(
-        spec,
-        result_path=str(workdir / f"{tag}.json"),
-        norms_path=str(workdir / f"{tag}.npy"),
-    )
+    tag = f"{spec['impl']}_{spec['method'] or ''}{spec['n_iter'] or ''}_{spec['n']}x{spec['d']}"
+    tag += f"_{spec['repeat']}"
+    spec = dict(spec, result_path=str(workdir / f"{tag}.json"))
     spec_path = workdir / f"{tag}.spec.json"
     result_path = Path(spec["result_path"])
     # resume: a finished run of the very same spec (kept with --workdir) is not run again
-    if spec_path.exists() and result_path.exists() and Path(spec["norms_path"]).exists():
+    if spec_path.exists() and result_path.exists():
         if json.loads(spec_path.read_text()) == spec:
             previous = json.loads(result_path.read_text())
             if previous.get("status") == "ok":
@@ -306,11 +325,11 @@ def run_one(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
     )
-    base = {k: spec[k] for k in ("impl", "n", "d", "repeat")}
-    if proc.returncode != 0 or not Path(spec["result_path"]).exists():
+    base = {k: spec[k] for k in ("impl", "n", "d", "repeat", "method")}
+    if proc.returncode != 0 or not result_path.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
         return dict(base, status="failed", returncode=proc.returncode, error="\n".join(tail))
-    return json.loads(Path(spec["result_path"]).read_text())
+    return json.loads(result_path.read_text())
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
@@ -318,8 +337,10 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     for r in runs:
         if key == "total":
             values.append(sum(r["timings"].values()))
-        elif key == "peak_mb":
-            values.append(r["peak_kib"] * 1024 / 1e6)
+        elif key in ("peak_mb", "fit_peak_mb"):
+            values.append(r[key.replace("_mb", "_kib")] * 1024 / 1e6)
+        elif key == "alpha_star":
+            values.append(1.0 / r["tau_star"] - 0.5)
         else:
             values.append(r["timings"][key])
     return float(statistics.median(values))
@@ -335,71 +356,75 @@ def _fmt_ratio(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3g}x"
 
 
-def _ok_runs(runs: list[dict[str, Any]], impl: str, n: int, d: int) -> list[dict[str, Any]]:
-    return [
-        r for r in runs if r["impl"] == impl and (r["n"], r["d"]) == (n, d) and r["status"] == "ok"
-    ]
+def _status_info(mine: list[dict[str, Any]]) -> dict[str, Any]:
+    info: dict[str, Any] = {"n_runs": len(mine), "n_ok": sum(r["status"] == "ok" for r in mine)}
+    skipped = [r for r in mine if r["status"] == "skipped"]
+    failed = [r for r in mine if r["status"] == "failed"]
+    if skipped:
+        info["skipped_needs_bytes"] = skipped[0]["needed_bytes"]
+    if failed:
+        info["failed"] = failed[0].get("error", "")
+    return info
 
 
-def summarise(
+def summarise_score(
     sizes: list[tuple[int, int]], runs: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], bool]:
-    """Medians, ratios and the norms check per size; returns (summaries, all_good)."""
+) -> list[dict[str, Any]]:
+    """Medians and ratios (reference / ours) per size."""
     summaries = []
-    all_good = True
     keys = ("fit", "post_fit", "tau_sweep", "total", "peak_mb")
     for n, d in sizes:
         entry: dict[str, Any] = {"size": size_label(n, d), "n": n, "d": d, "impls": {}}
         for impl in IMPLEMENTATIONS:
             mine = [r for r in runs if r["impl"] == impl and (r["n"], r["d"]) == (n, d)]
             ok = [r for r in mine if r["status"] == "ok"]
-            info: dict[str, Any] = {"n_runs": len(mine), "n_ok": len(ok)}
+            info = _status_info(mine)
             if ok:
                 info.update({k: _median(ok, k) for k in keys})
-                info["n_nodes"] = ok[0]["n_nodes"]
-                info["tau_star"] = ok[0]["tau_star"]
+                info["alpha_star"] = _median(ok, "alpha_star")
+                info["n_nodes"] = int(statistics.median(r["n_nodes"] for r in ok))
                 info["x_bytes"] = ok[0]["x_bytes"]
                 if impl == "reference":
+                    info["fit_peak_mb"] = _median(ok, "fit_peak_mb")
                     info["decision_path_dtype"] = ok[0]["decision_path_dtype"]
                     info["decision_path_bytes"] = ok[0]["decision_path_bytes"]
                     info["box_bytes"] = ok[0]["box_bytes"]
-            skipped = [r for r in mine if r["status"] == "skipped"]
-            failed = [r for r in mine if r["status"] == "failed"]
-            if skipped:
-                info["skipped_needs_bytes"] = skipped[0]["needed_bytes"]
-            if failed:
-                info["failed"] = failed[0].get("error", "")
-                all_good = False
             entry["impls"][impl] = info
-        ours_runs = _ok_runs(runs, "ours", n, d)
-        ref_runs = _ok_runs(runs, "reference", n, d)
-        if ours_runs and ref_runs:
-            ours_norms = [np.load(r["norms_path"]) for r in ours_runs]
-            ref_norms = [np.load(r["norms_path"]) for r in ref_runs]
-            equal = all(
-                a.shape == b.shape and np.allclose(a, b, rtol=RTOL, atol=ATOL)
-                for a in ours_norms
-                for b in ref_norms
-            )
-            a, b = ours_norms[0], ref_norms[0]
-            if a.shape == b.shape:
-                entry["max_abs_norm_diff"] = float(np.max(np.abs(a - b))) if a.size else 0.0
-            entry["n_wavelets"] = [int(a.shape[0]), int(b.shape[0])]
-            entry["norms_equal"] = bool(equal)
-            entry["tau_star_equal"] = bool(
-                ours_runs[0]["tau_star"] == ref_runs[0]["tau_star"]
-                or math.isclose(ours_runs[0]["tau_star"], ref_runs[0]["tau_star"], rel_tol=1e-12)
-            )
-            all_good &= equal
-            o, r = entry["impls"]["ours"], entry["impls"]["reference"]
+        o, r = entry["impls"]["ours"], entry["impls"]["reference"]
+        if o["n_ok"] and r["n_ok"]:
             entry["ratios"] = {k: (r[k] / o[k] if o[k] > 0 else None) for k in keys}
-        else:
-            entry["norms_equal"] = None
         summaries.append(entry)
-    return summaries, all_good
+    return summaries
 
 
-def render_table(summaries: list[dict[str, Any]]) -> str:
+def summarise_reduce(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Median time and peak per method, and the reference method's time over each."""
+    summaries = []
+    for method, n_iter in REDUCE_METHODS:
+        label = method_label(method, n_iter)
+        mine = [r for r in runs if r["impl"] == "reduce" and r["method"] == label]
+        ok = [r for r in mine if r["status"] == "ok"]
+        info = dict(_status_info(mine), method=label)
+        if ok:
+            info.update(seconds=_median(ok, "reduce"), peak_mb=_median(ok, "peak_mb"))
+        summaries.append(info)
+    base = summaries[0].get("seconds")
+    for info in summaries:
+        if base and info.get("seconds"):
+            info["speedup_vs_reference"] = base / info["seconds"]
+    return summaries
+
+
+def _failure_cells(info: dict[str, Any], n_cells: int) -> list[str]:
+    if "skipped_needs_bytes" in info:
+        return ["-"] * n_cells + [f"skipped (needs ~{info['skipped_needs_bytes'] / 1e9:.3g} GB)"]
+    if "failed" in info:
+        last = info["failed"].splitlines()[-1] if info["failed"] else "no output"
+        return ["-"] * n_cells + [f"FAILED: {last[:120]}"]
+    return ["-"] * n_cells + ["not run"]
+
+
+def render_score_table(summaries: list[dict[str, Any]]) -> str:
     head = (
         "| size | X (MB) | impl | fit (s) | post-fit (s) | tau sweep (s) | total (s) "
         "| peak RSS (MB) | notes |"
@@ -411,10 +436,13 @@ def render_table(summaries: list[dict[str, Any]]) -> str:
         for impl in IMPLEMENTATIONS:
             info = entry["impls"][impl]
             if info.get("n_ok"):
-                note = f"{info['n_nodes']:,} nodes, tau*={info['tau_star']:.4g}"
-                if impl == "reference":
-                    note += (
-                        f"; dense path {info['decision_path_bytes'] / 1e9:.2f} GB "
+                note = f"{info['n_nodes']:,} nodes, alpha*={info['alpha_star']:.3f}"
+                if impl == "ours":
+                    note = "numba builder; " + note
+                else:
+                    note = (
+                        f"scikit-learn fit (peak {info['fit_peak_mb']:.0f} MB after it); {note}; "
+                        f"dense path {info['decision_path_bytes'] / 1e9:.2f} GB "
                         f"{info['decision_path_dtype']}, boxes {info['box_bytes'] / 1e9:.2f} GB"
                     )
                 cells = [
@@ -425,29 +453,37 @@ def render_table(summaries: list[dict[str, Any]]) -> str:
                     f"{info['peak_mb']:.0f}",
                     note,
                 ]
-            elif "skipped_needs_bytes" in info:
-                gb = info["skipped_needs_bytes"] / 1e9
-                cells = ["-"] * 5 + [f"skipped (needs ~{gb:.3g} GB)"]
-            elif "failed" in info:
-                last = info["failed"].splitlines()[-1] if info["failed"] else "no output"
-                cells = ["-"] * 5 + [f"FAILED: {last[:120]}"]
             else:
-                cells = ["-"] * 5 + ["not run"]
+                cells = _failure_cells(info, 5)
             lines.append(f"| {size} | {x_mb:.1f} | {impl} | " + " | ".join(cells) + " |")
-        if entry["norms_equal"] is None:
-            check = "norms equal: n/a (reference not run)"
-            ratios = ["-"] * 5
-        else:
-            check = "norms equal: " + ("yes" if entry["norms_equal"] else "NO")
-            if not entry["tau_star_equal"]:
-                check += " (tau* differs)"
+        if "ratios" in entry:
             rat = entry["ratios"]
-            ratios = [
+            cells = [
                 _fmt_ratio(rat[k]) for k in ("fit", "post_fit", "tau_sweep", "total", "peak_mb")
             ]
-        lines.append(
-            f"| {size} | {x_mb:.1f} | reference/ours | " + " | ".join(ratios) + f" | {check} |"
-        )
+            n_ok = entry["impls"]["ours"]["n_ok"], entry["impls"]["reference"]["n_ok"]
+            cells.append(f"medians of {n_ok[0]} and {n_ok[1]} runs")
+            lines.append(f"| {size} | {x_mb:.1f} | reference/ours | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_reduce_table(summaries: list[dict[str, Any]], n: int, d: int, width: int) -> str:
+    reference = summaries[0]["method"]
+    lines = [
+        f"| {n}x{d} -> {width} | time (s) | peak RSS (MB) | {reference} time / time | runs |",
+        "|---|---|---|---|---|",
+    ]
+    for info in summaries:
+        if info.get("n_ok"):
+            cells = [
+                _fmt_s(info["seconds"]),
+                f"{info['peak_mb']:.0f}",
+                _fmt_ratio(info.get("speedup_vs_reference")),
+                str(info["n_ok"]),
+            ]
+        else:
+            cells = _failure_cells(info, 3)
+        lines.append(f"| {info['method']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -467,14 +503,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default=None, help=f"NxD list (default {DEFAULT_SIZES})")
     parser.add_argument("--repeats", type=int, default=None, help="runs per size (default 3)")
-    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 1 repeat")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"sizes {QUICK_SIZES}, reduce {QUICK_REDUCE}, 1 repeat"
+    )
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help="score, reduce or both (default)"
+    )
+    parser.add_argument("--reduce-size", default=None, help=f"NxD (default {DEFAULT_REDUCE})")
+    parser.add_argument("--reduce-width", type=int, default=None, help="default 2500")
+    parser.add_argument(
+        "--reference-jobs",
+        type=int,
+        default=-1,
+        help="scikit-learn's n_jobs in the reference (default -1: every core, its best here)",
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "score.json"))
     parser.add_argument("--max-reference-gb", type=float, default=16.0)
     parser.add_argument(
         "--workdir",
         default=None,
-        help="keep every run's result and norms in this folder and reuse the finished ones, so "
-        "an interrupted benchmark resumes where it stopped (default: a temporary folder)",
+        help="keep every run's result in this folder and reuse the finished ones, so an "
+        "interrupted benchmark resumes where it stopped (default: a temporary folder)",
     )
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
@@ -482,11 +531,25 @@ def main(argv: list[str] | None = None) -> int:
     if args._worker is not None:
         return worker(args._worker)
 
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown or not sections:
+        raise SystemExit(f"--sections must list score and/or reduce; got {args.sections!r}")
     sizes = parse_sizes(args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES))
+    ((reduce_n, reduce_d),) = parse_sizes(
+        args.reduce_size or (QUICK_REDUCE if args.quick else DEFAULT_REDUCE)
+    )
+    reduce_to = args.reduce_width or (QUICK_REDUCE_WIDTH if args.quick else DEFAULT_REDUCE_WIDTH)
+    if not 1 <= reduce_to < min(reduce_n, reduce_d):
+        raise SystemExit(
+            f"--reduce-width must be below both sides of --reduce-size {reduce_n}x{reduce_d}; "
+            f"got {reduce_to}"
+        )
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     if repeats < 1:
         raise SystemExit("--repeats must be at least 1")
     max_bytes = args.max_reference_gb * 1e9
+    reference_jobs = None if args.reference_jobs == 0 else args.reference_jobs
 
     from tqdm import tqdm
 
@@ -503,17 +566,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"platform: {info['platform']} ({info['processor']})")
     print(
         f"setup: {N_CLASSES} classes, {N_TREES} trees of depth {MAX_DEPTH}, {repeats} repeat(s), "
-        f"fresh subprocess per run; decision_path().toarray() dtype {path_dtype} "
-        f"({path_itemsize} bytes/entry); reference limit {args.max_reference_gb:g} GB"
+        f"fresh subprocess per run; reference: scikit-learn n_jobs={reference_jobs}, "
+        f"decision_path().toarray() dtype {path_dtype}, limit {args.max_reference_gb:g} GB"
     )
     print()
 
+    common = {"seed": args.seed, "method": None, "n_iter": None}
     specs = []
-    for n, d in sizes:
+    if "score" in sections:
+        for n, d in sizes:
+            for repeat in range(repeats):
+                for impl in IMPLEMENTATIONS:
+                    spec = dict(common, impl=impl, n=n, d=d, repeat=repeat)
+                    spec.update(max_bytes=max_bytes, reference_jobs=reference_jobs)
+                    specs.append(spec)
+    if "reduce" in sections:
         for repeat in range(repeats):
-            for impl in IMPLEMENTATIONS:
-                spec = {"impl": impl, "n": n, "d": d, "repeat": repeat, "seed": args.seed}
-                spec["max_bytes"] = max_bytes
+            for method, n_iter in REDUCE_METHODS:
+                spec = dict(common, impl="reduce", n=reduce_n, d=reduce_d, repeat=repeat)
+                spec.update(
+                    method=method_label(method, n_iter),
+                    n_iter=n_iter,
+                    width=reduce_to,
+                )
+                spec["method_name"] = method
                 specs.append(spec)
 
     runs = []
@@ -530,48 +606,59 @@ def main(argv: list[str] | None = None) -> int:
             if spec["impl"] == "reference":
                 need = reference_bytes(spec["n"], spec["d"], path_itemsize, ours)
             if need is not None and need > max_bytes:
-                base = {k: spec[k] for k in ("impl", "n", "d", "repeat")}
+                base = {k: spec[k] for k in ("impl", "n", "d", "repeat", "method")}
                 result = dict(base, status="skipped", needed_bytes=need)
             else:
                 result = run_one(spec, workdir)
             if spec["impl"] == "ours":  # "ours" runs first for each (size, repeat)
                 ours = result
             runs.append(result)
-        summaries, all_good = summarise(sizes, runs)  # needs the .npy files: inside the tmpdir
 
-    table = render_table(summaries)
-    print(table)
-    for run in runs:
-        if run["status"] == "failed":
-            print(f"\nrun {run['impl']} {run['n']}x{run['d']} #{run['repeat']} failed:")
-            print(run.get("error", ""))
-    for run in runs:
-        run.pop("norms_path", None)
+    tables = {}
+    payload_summary: dict[str, Any] = {}
+    if "score" in sections:
+        score_summary = summarise_score(sizes, runs)
+        tables["score"] = render_score_table(score_summary)
+        payload_summary["score"] = score_summary
+        print(tables["score"])
+    if "reduce" in sections:
+        reduce_summary = summarise_reduce(runs)
+        tables["reduce"] = render_reduce_table(reduce_summary, reduce_n, reduce_d, reduce_to)
+        payload_summary["reduce"] = reduce_summary
+        print()
+        print(tables["reduce"])
+    failed = [run for run in runs if run["status"] == "failed"]
+    for run in failed:
+        what = run["method"] or run["impl"]
+        print(f"\nrun {what} {run['n']}x{run['d']} #{run['repeat']} failed:")
+        print(run.get("error", ""))
     payload = {
         "command": command,
         "machine": info,
         "decision_path_dtype": path_dtype,
         "settings": {
+            "sections": sections,
             "sizes": [size_label(n, d) for n, d in sizes],
+            "reduce_size": size_label(reduce_n, reduce_d),
+            "reduce_width": reduce_to,
             "repeats": repeats,
             "n_classes": N_CLASSES,
             "n_trees": N_TREES,
             "max_depth": MAX_DEPTH,
             "seed": args.seed,
+            "reference_jobs": reference_jobs,
             "max_reference_gb": args.max_reference_gb,
-            "norms_rtol": RTOL,
-            "norms_atol": ATOL,
         },
         "started_unix": started,
         "elapsed_s": time.time() - started,
         "runs": runs,
-        "summary": summaries,
-        "table": table,
-        "all_good": all_good,
+        "summary": payload_summary,
+        "tables": tables,
+        "all_good": not failed,
     }
     out = atomic_write_text(args.out, json.dumps(_clean(payload), indent=2) + "\n")
     print(f"\nraw numbers: {out}")
-    return 0 if all_good else 1
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """A plain reference Sparsity Probe, written the way the first public code did it.
 
-This is the yardstick of ``bench_score.py``: it fits exactly the trees ``WaveletForest`` fits
-(same normalised float32 inputs, same scikit-learn parameters) and then does everything after
-the fit the straightforward way:
+This is the yardstick of ``bench_score.py``: it fits the trees ``WaveletForest(builder="sklearn")``
+fits (same normalised float32 inputs, same scikit-learn parameters; ``n_jobs`` may differ, which
+changes nothing but the speed) and then does everything after the fit the straightforward way:
 
 * a recursive Python traversal of each ``tree_`` that fills a per-node box array of shape
   ``(n_nodes, n_features, 2)`` (lower/upper bounds in the unit cube) and the node means;
@@ -22,6 +22,7 @@ Only what the fast implementation must agree with is reproduced; nothing here is
 from __future__ import annotations
 
 import math
+import resource
 import sys
 import time
 from typing import Any
@@ -111,6 +112,7 @@ def reference_score(
     taus: Any = None,
     *,
     max_bytes: float | None = None,
+    n_jobs: int | None = None,
 ) -> dict[str, Any]:
     """Score (X, y) with the plain reference probe.
 
@@ -129,6 +131,8 @@ def reference_score(
     max_bytes : float, optional
         If given, raise :class:`ReferenceTooLarge` (before allocating) when the dense decision
         path plus box array of a tree would need more bytes than this.
+    n_jobs : int, optional
+        scikit-learn's ``n_jobs`` for the fit (None: one core, as the public code).
 
     Returns
     -------
@@ -137,7 +141,8 @@ def reference_score(
         traversals, decision paths and norms; ``tau_sweep``: N_tau and tau*), ``norms``
         (non-root norms, tree by tree in node index order, as ``WaveletForest.wavelet_norms_``),
         ``taus``, ``sparsity`` (N_tau), ``tau_star``, ``n_nodes``, ``decision_path_dtype``,
-        ``decision_path_bytes`` and ``box_bytes`` (largest per-tree dense arrays).
+        ``decision_path_bytes`` and ``box_bytes`` (largest per-tree dense arrays),
+        ``fit_peak_kib`` (the process's peak RSS right after the fit, KiB).
     """
     if norm_weight not in ("samples", "volume"):
         raise ValueError(f"norm_weight must be 'samples' or 'volume'; got {norm_weight!r}")
@@ -157,9 +162,11 @@ def reference_score(
         max_features=1.0,
         bootstrap=True,
         random_state=random_state,
+        n_jobs=n_jobs,
     )
     forest.fit(X_unit, target)
     t_fit = time.perf_counter()
+    fit_peak_kib = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 
     # ---------------------------------------------------------------- post-fit
     n_samples, n_features = X_unit.shape
@@ -221,4 +228,5 @@ def reference_score(
         "decision_path_dtype": path_dtype,
         "decision_path_bytes": path_bytes,
         "box_bytes": box_bytes,
+        "fit_peak_kib": fit_peak_kib,
     }

@@ -34,7 +34,7 @@ import numpy as np
 from . import __version__
 from ._io import atomic_write, atomic_write_text
 from .datasets import SYNTHETIC_DATASETS, make_synthetic
-from .forest import NORM_WEIGHTS, WaveletForest
+from .forest import BUILDERS, NORM_WEIGHTS, WaveletForest
 from .frames.cli import add_parser as _add_frame_potential_parser
 from .frames.cli import run as _run_frame_potential
 from .studies import cli as _studies_cli
@@ -90,7 +90,15 @@ def _add_probe_options(parser: argparse.ArgumentParser) -> None:
         "--eps-high", type=float, default=None, help="window end (default 0.4; rad or deg by rule)"
     )
     group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    group.add_argument("--n-jobs", type=int, default=None, help="parallel jobs for the trees")
+    group.add_argument(
+        "--n-jobs", type=int, default=None, help="threads for the trees (default: all cores)"
+    )
+    group.add_argument(
+        "--builder",
+        choices=BUILDERS,
+        default="numba",
+        help="who grows the trees: the exact numba builder (default) or scikit-learn",
+    )
     group.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -165,6 +173,7 @@ def _forest(args: argparse.Namespace) -> WaveletForest:
         norm_weight=args.norm_weight,
         random_state=args.seed,
         n_jobs=args.n_jobs,
+        builder=args.builder,
     )
 
 

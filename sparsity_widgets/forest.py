@@ -26,7 +26,7 @@ from .tree_builder import build_forest_arrays
 __all__ = ["BUILDERS", "NORM_WEIGHTS", "WaveletForest", "minmax_normalise"]
 
 NORM_WEIGHTS = ("samples", "volume")
-BUILDERS = ("sklearn", "numba")
+BUILDERS = ("numba", "sklearn")
 _CHUNK_ROWS = 4096
 
 
@@ -126,17 +126,18 @@ class WaveletForest:
     random_state : int, numpy Generator/RandomState or None, default=None
         Seed of the forest.
     n_jobs : int or None, default=None
-        Parallel jobs for fitting the trees. ``builder="sklearn"``: scikit-learn semantics (None
-        is one job). ``builder="numba"``: the number of numba threads, None or a value below 1
-        meaning all of them.
-    builder : {"sklearn", "numba"}, default="sklearn"
-        Who grows the trees. "sklearn": scikit-learn's ``RandomForestRegressor``. "numba": the
-        exact builder of :func:`sparsity_widgets.tree_builder.build_forest_arrays`, which makes
-        the splits scikit-learn makes (same best-split rule, thresholds, leaf rules and node
-        values) many times faster and without a normalised copy of ``X``. It differs only in
-        how exact ties between features are broken (lowest feature index, where scikit-learn
-        takes its random feature order) and in its random stream (bootstrap counts and feature
-        draws come from ``numpy.random.Generator(random_state)``), so the same seed gives other
+        Parallel jobs for fitting the trees. ``builder="numba"``: the number of numba threads,
+        None or a value below 1 meaning all of them. ``builder="sklearn"``: scikit-learn
+        semantics (None is one job).
+    builder : {"numba", "sklearn"}, default="numba"
+        Who grows the trees. "numba" (the default; see ``benchmarks/bench_score.py`` for its
+        speed): the exact builder of :func:`sparsity_widgets.tree_builder.build_forest_arrays`,
+        which makes the splits scikit-learn makes (same best-split rule, thresholds, leaf rules
+        and node values) many times faster and without a normalised copy of ``X``. It differs
+        from "sklearn" (scikit-learn's ``RandomForestRegressor``) only in how exact ties
+        between features are broken (lowest feature index, where scikit-learn takes its random
+        feature order) and in its random stream (bootstrap counts and feature draws come from
+        ``numpy.random.Generator(random_state)``), so the same seed gives other
         bootstrap samples than scikit-learn, with the same distribution.
 
     Attributes
@@ -175,7 +176,7 @@ class WaveletForest:
         min_samples_leaf: int = 1,
         random_state: Any = None,
         n_jobs: int | None = None,
-        builder: str = "sklearn",
+        builder: str = "numba",
     ) -> None:
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -286,7 +287,8 @@ class WaveletForest:
                 random_state=self.random_state,
                 n_jobs=self.n_jobs,
             )
-            forest.fit(X_unit, target)
+            # a single output goes in as a 1-D target, as scikit-learn expects (same trees)
+            forest.fit(X_unit, target[:, 0] if target.shape[1] == 1 else target)
             arrays = flatten_sklearn_trees([t.tree_ for t in forest.estimators_], target.shape[1])
             leaves = apply_flat(
                 X_unit,

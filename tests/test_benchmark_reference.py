@@ -35,7 +35,7 @@ def test_reference_norms_and_sparsity_match_wavelet_forest(small_data, norm_weig
     taus = default_tau_grid()
     ref = reference_score(X, y, n_trees=3, max_depth=max_depth, norm_weight=norm_weight)
     forest = WaveletForest(
-        n_trees=3, max_depth=max_depth, norm_weight=norm_weight, random_state=0
+        n_trees=3, max_depth=max_depth, norm_weight=norm_weight, random_state=0, builder="sklearn"
     ).fit(X, y)
 
     ours = forest.wavelet_norms_
@@ -62,7 +62,7 @@ def test_reference_uses_root_mean_once_for_root_children():
     X = np.array([[0.0], [0.2], [0.4], [0.6], [0.8], [1.0]])
     y = np.array([0, 0, 0, 1, 1, 1])
     ref = reference_score(X, y, n_trees=1, max_depth=1, random_state=0)
-    forest = WaveletForest(n_trees=1, max_depth=1, random_state=0).fit(X, y)
+    forest = WaveletForest(n_trees=1, max_depth=1, random_state=0, builder="sklearn").fit(X, y)
     nodes = forest.nodes_
     assert ref["norms"].shape == (2,)
     for k, child in enumerate((nodes.left[0], nodes.right[0])):
@@ -110,20 +110,35 @@ def test_bench_score_quick_end_to_end(tmp_path):
     sizes = bench_score.parse_sizes(bench_score.QUICK_SIZES)
     ratio_rows = [line for line in text.splitlines() if "| reference/ours |" in line]
     assert len(ratio_rows) == len(sizes)
-    assert all("norms equal: yes" in row for row in ratio_rows)
-    assert "norms equal: NO" not in text and "FAILED" not in text
+    assert "FAILED" not in text and "skipped" not in text
+    method_rows = [line for line in text.splitlines() if line.startswith(("| svd", "| pca", "| g"))]
+    assert len(method_rows) == len(bench_score.REDUCE_METHODS) - 1  # "| sparse" starts with s
+    assert "| sparse |" in text
 
     payload = json.loads(out.read_text())
     assert payload["all_good"] is True
     assert payload["settings"]["repeats"] == 1
-    assert len(payload["runs"]) == 2 * len(sizes)
+    score_runs = [r for r in payload["runs"] if r["impl"] != "reduce"]
+    reduce_runs = [r for r in payload["runs"] if r["impl"] == "reduce"]
+    assert len(score_runs) == 2 * len(sizes)
+    assert len(reduce_runs) == len(bench_score.REDUCE_METHODS)
     for run in payload["runs"]:
         assert run["status"] == "ok"
         assert run["peak_kib"] > 0 and run["x_bytes"] == run["n"] * run["d"] * 4
+    for run in score_runs:
         assert set(run["timings"]) == {"fit", "post_fit", "tau_sweep"}
-    for entry in payload["summary"]:
-        assert entry["norms_equal"] is True
-        assert entry["impls"]["ours"]["n_nodes"] == entry["impls"]["reference"]["n_nodes"]
+        assert 0 < 1 / run["tau_star"] - 0.5 < 1
+    for run in reduce_runs:
+        assert set(run["timings"]) == {"reduce"} and run["timings"]["reduce"] > 0
+    for entry in payload["summary"]["score"]:
+        ours, ref = entry["impls"]["ours"], entry["impls"]["reference"]
+        assert ours["n_ok"] == ref["n_ok"] == 1
+        # other bootstrap streams, same estimator: alpha* close, node counts of one order
+        assert abs(ours["alpha_star"] - ref["alpha_star"]) < 0.05
+        assert 0.5 < ours["n_nodes"] / ref["n_nodes"] < 2
+        assert ref["fit_peak_mb"] <= ref["peak_mb"]
+    reduce = payload["summary"]["reduce"]
+    assert reduce[0]["method"] == "svd (5 iter)" and reduce[0]["speedup_vs_reference"] == 1.0
 
     # a rerun with the same --workdir reuses every finished run instead of measuring again
     first = payload["runs"]

@@ -9,9 +9,22 @@ from sklearn.ensemble import RandomForestRegressor
 from sparsity_widgets import WaveletForest
 
 
-def test_decomposition_identity_reproduces_leaf_means_and_forest(labelled_data):
+def _leaf_mean_prediction(forest, X):
+    """The forest's prediction the plain way: the mean over trees of the leaf each row reaches."""
+    leaves = forest.apply(X)  # (n_samples, n_trees) global node indices
+    return forest.nodes_.mean[leaves].mean(axis=1)
+
+
+def _expected_prediction(forest, X):
+    if forest.builder == "sklearn":
+        return forest.estimator_.predict(forest.transform(X)).reshape(len(X), -1)
+    return _leaf_mean_prediction(forest, X)
+
+
+@pytest.mark.parametrize("builder", ["numba", "sklearn"])
+def test_decomposition_identity_reproduces_leaf_means_and_forest(labelled_data, builder):
     X, y = labelled_data
-    forest = WaveletForest(random_state=0).fit(X, y)
+    forest = WaveletForest(random_state=0, builder=builder).fit(X, y)
     nodes = forest.nodes_
     # every root-to-leaf path: father wavelet + wavelets on the path = leaf mean
     for leaf in np.flatnonzero(nodes.is_leaf):
@@ -25,7 +38,7 @@ def test_decomposition_identity_reproduces_leaf_means_and_forest(labelled_data):
     # averaged over trees: the forest's prediction (eq. 3.4), on training and new points
     X_new = np.random.default_rng(1).standard_normal((200, X.shape[1])) * 2
     for data in (X, X_new):
-        expected = forest.estimator_.predict(forest.transform(data))
+        expected = _expected_prediction(forest, data)
         np.testing.assert_allclose(forest.predict(data), expected, atol=1e-10, rtol=0)
 
 
@@ -255,18 +268,24 @@ def test_get_and_set_params_round_trip():
     depth=st.integers(1, 15),
     bootstrap=st.booleans(),
     norm_weight=st.sampled_from(["samples", "volume"]),
+    builder=st.sampled_from(["numba", "sklearn"]),
 )
 def test_decomposition_identity_on_random_data(
-    seed, n, d, n_classes, depth, bootstrap, norm_weight
+    seed, n, d, n_classes, depth, bootstrap, norm_weight, builder
 ):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     y = np.arange(n) % n_classes
     rng.shuffle(y)
     forest = WaveletForest(
-        n_trees=2, max_depth=depth, bootstrap=bootstrap, norm_weight=norm_weight, random_state=seed
+        n_trees=2,
+        max_depth=depth,
+        bootstrap=bootstrap,
+        norm_weight=norm_weight,
+        random_state=seed,
+        builder=builder,
     ).fit(X, y)
-    expected = forest.estimator_.predict(forest.transform(X))
+    expected = _expected_prediction(forest, X)
     np.testing.assert_allclose(forest.predict(X), expected, atol=1e-10, rtol=0)
     assert forest.nodes_.depth.max() <= depth
     assert (forest.nodes_.n_samples[forest.nodes_.roots] == n).all()
@@ -275,8 +294,29 @@ def test_decomposition_identity_on_random_data(
 
 def test_features_per_split_reach_scikit_learn(labelled_data):
     X, y = labelled_data
-    assert WaveletForest(max_features="sqrt").fit(X, y).estimator_.max_features == "sqrt"
-    assert WaveletForest().fit(X, y).estimator_.max_features == 1.0
+    sqrt = WaveletForest(max_features="sqrt", builder="sklearn").fit(X, y)
+    assert sqrt.estimator_.max_features == "sqrt"
+    assert WaveletForest(builder="sklearn").fit(X, y).estimator_.max_features == 1.0
+
+
+def test_numba_builder_is_the_default_and_keeps_no_scikit_learn_forest(labelled_data):
+    X, y = labelled_data
+    forest = WaveletForest(random_state=0).fit(X, y)
+    assert forest.builder == "numba" and forest.estimator_ is None
+
+
+def test_single_real_output_fits_without_a_conversion_warning():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    target = np.sin(3 * X[:, :1])  # shape (200, 1)
+    for builder in ("numba", "sklearn"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            forest = WaveletForest(random_state=0, builder=builder).fit(X, target)
+        assert forest.n_outputs_ == 1
+        assert forest.predict(X).shape == (200, 1)
 
 
 def test_refitting_replaces_every_cached_quantity(labelled_data):

@@ -1,5 +1,6 @@
 """The Welch explorer: drive its controls without a browser, check numbers and artists."""
 
+import numpy as np
 import pytest
 
 pytest.importorskip("ipywidgets")
@@ -13,7 +14,7 @@ from sparsity_widgets.widgets import WelchExplorer, compute_welch_state
 
 
 def test_explorer_follows_its_sliders():
-    ex = WelchExplorer(d=3, k=7)
+    ex = WelchExplorer(d=3, k=7, background=False)
     s = ex.state
     assert (s.n_rows, s.n_atoms) == (3, 7)
     assert s.welch == pytest.approx(welch_bound(3, 7))
@@ -36,7 +37,7 @@ def test_explorer_follows_its_sliders():
 
 
 def test_explorer_caches_revisited_settings():
-    ex = WelchExplorer(d=3, k=5, depth=2, structure="chain")
+    ex = WelchExplorer(d=3, k=5, depth=2, structure="chain", background=False)
     first = ex.state
     ex.controls["k"].value = 6
     assert ex.state is not first and ex.state.widths == (3, 6, 6)
@@ -47,7 +48,7 @@ def test_explorer_caches_revisited_settings():
 def test_explorer_keeps_last_state_when_a_setting_cannot_be_built(monkeypatch):
     from sparsity_widgets.widgets import welch_explorer
 
-    ex = WelchExplorer(d=3, k=4)
+    ex = WelchExplorer(d=3, k=4, background=False)
     before = ex.state
 
     def fail(*args):
@@ -64,3 +65,63 @@ def test_compute_state_rejects_unknown_structure():
         compute_welch_state("conv", 3, 4)
     with pytest.raises(ValueError, match="depth must be an integer >= 1; got 0"):
         compute_welch_state("chain", 3, 4, depth=0)
+
+
+def test_a_move_shows_the_random_dictionary_at_once_and_the_optimum_when_ready(monkeypatch):
+    import threading
+
+    from sparsity_widgets.widgets import welch_explorer
+
+    welch_explorer._cache.clear()  # the cache is per process: start from nothing visited
+    ex = WelchExplorer(d=3, k=5, depth=2, structure="chain")
+    assert ex.state.optimised  # the starting setting is optimised before the constructor returns
+    gate = threading.Event()
+    real = welch_explorer.compute_welch_state
+
+    def slow(*args, **kwargs):  # hold the minimisation until the quick answer was checked
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(welch_explorer, "compute_welch_state", slow)
+    full_draws, blits = ex.view.n_full_draws, ex.view.n_blits
+    ex.controls["k"].value = 6
+    quick = ex.state
+    assert not quick.optimised and quick.widths == (3, 6, 6)
+    assert np.isnan(quick.optimised_f2) and quick.random_f2 > 0
+    assert "optimising..." in ex.label.value
+    # fixed axes: a move redraws only the changing artists over the saved background
+    assert (ex.view.n_full_draws, ex.view.n_blits) == (full_draws, blits + 1)
+    assert ex.figure.axes[1].patches[3].get_height() == 0.0  # no optimised bar yet
+    gate.set()
+    final = ex.wait()
+    assert final.optimised and final.widths == (3, 6, 6)
+    assert final.optimised_f2 < final.random_f2
+    assert f"optimised {final.optimised_f2:.4f}" in ex.label.value
+    assert ex.figure.axes[1].patches[3].get_height() == pytest.approx(final.optimised_f2)
+    # the random dictionary shown first is the one the optimised state starts from
+    assert final.random_f2 == quick.random_f2
+
+
+def test_a_result_for_a_setting_the_user_left_is_cached_not_shown(monkeypatch):
+    import threading
+
+    from sparsity_widgets.widgets import welch_explorer
+
+    welch_explorer._cache.clear()
+    ex = WelchExplorer(d=2, k=5, depth=2, structure="dense")
+    gate = threading.Event()
+    real = welch_explorer.compute_welch_state
+
+    def slow(*args, **kwargs):
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(welch_explorer, "compute_welch_state", slow)
+    ex.controls["k"].value = 7  # starts a minimisation for (dense, 2, 7, 2)
+    monkeypatch.setattr(welch_explorer, "compute_welch_state", real)
+    ex.controls["k"].value = 5  # back to the cached start: shown at once, optimised
+    assert ex.state.optimised and ex.state.widths == (2, 5, 5)
+    gate.set()
+    ex.wait()
+    assert ex.state.widths == (2, 5, 5)  # the late result did not replace the picture
+    assert welch_explorer._peek_state(("dense", 2, 7, 2)) is not None

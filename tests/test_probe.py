@@ -144,7 +144,7 @@ def test_width_reduction_records_what_it_did():
     same, rec = reduce_width(F, max_width=60)
     assert same is F or np.array_equal(same, F)
     assert rec.method == "none" and rec.width_out == 50
-    for method in ("svd", "gaussian", "sparse"):
+    for method in ("svd", "pca-gram", "gaussian", "sparse"):
         out, rec = reduce_width(F, max_width=20, method=method, random_state=3)
         again, _ = reduce_width(F, max_width=20, method=method, random_state=3)
         assert out.shape == (300, 20) and out.dtype == np.float32
@@ -154,6 +154,36 @@ def test_width_reduction_records_what_it_did():
         reduce_width(F, method="pca-ish")
     with pytest.raises(ValueError, match="below n_samples"):
         reduce_width(F[:10], max_width=20, method="svd")
+    with pytest.raises(ValueError, match="below n_samples"):
+        reduce_width(F[:10], max_width=20, method="pca-gram")
+    with pytest.raises(ValueError, match="n_iter must be an integer >= 0"):
+        reduce_width(F, max_width=20, n_iter=-1)
+
+
+@pytest.mark.parametrize("shape", [(120, 300), (300, 120)])  # both Gram matrices
+def test_pca_gram_gives_the_principal_component_scores(shape):
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(1)
+    scales = np.geomspace(5.0, 0.05, shape[1])  # distinct variances: unique components
+    F = (rng.standard_normal(shape) * scales + 3.0).astype(np.float32)
+    out, rec = reduce_width(F, max_width=10, method="pca-gram")
+    expected = PCA(n_components=10, svd_solver="full").fit_transform(F.astype(np.float64))
+    # each component is defined up to its sign
+    signs = np.sign((out * expected).sum(axis=0))
+    np.testing.assert_allclose(out * signs, expected, atol=2e-3 * np.abs(expected).max())
+    assert rec.method == "pca-gram" and rec.n_iter is None
+
+
+def test_svd_power_iterations_are_recorded_and_used():
+    rng = np.random.default_rng(2)
+    F = rng.standard_normal((200, 80)).astype(np.float32)
+    one, rec_one = reduce_width(F, max_width=10, method="svd", n_iter=1)
+    five, rec_five = reduce_width(F, max_width=10, method="svd", n_iter=5)
+    assert (rec_one.n_iter, rec_five.n_iter) == (1, 5)
+    assert not np.allclose(np.abs(one), np.abs(five))  # a flat spectrum: iterations matter
+    # more power iterations capture at least as much of the variance
+    assert (five**2).sum() >= (one**2).sum() * (1 - 1e-6)
 
 
 def test_score_layer_matches_the_estimator_directly():
@@ -182,6 +212,31 @@ def test_a_window_no_tau_falls_in_is_recorded_not_raised():
     settings = ProbeSettings(eps_low=1.5, eps_high=1.55)
     score = score_layer(X, y, settings)
     assert math.isnan(score.alpha_star) and "window" in score.error
+
+
+def test_probe_settings_choose_the_builder_and_old_results_read_as_scikit_learn(monkeypatch):
+    from sparsity_widgets import forest as forest_module
+
+    assert ProbeSettings().builder == "numba"
+    with pytest.raises(ValueError, match="builder must be one of 'numba', 'sklearn'"):
+        ProbeSettings(builder="xgboost")
+    old = ProbeSettings().to_dict()
+    del old["builder"]  # written before the numba builder existed
+    assert ProbeSettings.from_dict(old).builder == "sklearn"
+    assert ProbeSettings.from_dict(ProbeSettings().to_dict()).builder == "numba"
+
+    used = []
+    real_fit = forest_module.WaveletForest.fit
+
+    def spy(self, X, y):
+        used.append(self.builder)
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(forest_module.WaveletForest, "fit", spy)
+    X, y = make_synthetic("circles", n_samples=300, random_state=0)
+    for builder in ("sklearn", "numba"):
+        score_layer(X, y, ProbeSettings(builder=builder))
+    assert used == ["sklearn", "numba"]
 
 
 def test_probe_settings_validate_their_fields():

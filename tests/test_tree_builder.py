@@ -463,7 +463,7 @@ def test_wavelet_forest_builder_parameter():
     assert forest.get_params()["builder"] == "numba"
     assert "builder='numba'" in repr(forest)
     X, y = np.random.default_rng(0).random((20, 2)), np.arange(20) % 2
-    with pytest.raises(ValueError, match="builder must be one of 'sklearn', 'numba'; got 'xgb'"):
+    with pytest.raises(ValueError, match="builder must be one of 'numba', 'sklearn'; got 'xgb'"):
         WaveletForest(builder="xgb").fit(X, y)
     bad = X.copy()
     bad[4, 0] = np.inf

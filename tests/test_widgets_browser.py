@@ -5,8 +5,9 @@ A Voila server started here on a free local port executes ``notebooks/widget_gal
 for the widgets, types a new ``eps_low`` into the epsilon explorer's slider read-out and checks
 that the kernel-side callback rewrote the tau* read-out with the value this test computes
 itself. It also picks a layer in the layer picker, moves the tree viewer's M slider with the
-keyboard and toggles the sawtooth demo's rule. Screenshots of every widget go to
-``_build/screenshots/widgets-*.png``.
+keyboard, toggles the sawtooth demo's rule and moves the Welch explorer to a setting it has
+not seen, whose minimisation runs in a background thread of the kernel. Screenshots of every
+widget go to ``_build/screenshots/widgets-*.png``.
 
 The test is skipped, loudly, only when Chromium is missing or cannot start.
 """
@@ -117,7 +118,13 @@ def gallery(browser, voila_url):
     page.route("**/*", route)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(voila_url, wait_until="domcontentloaded", timeout=RENDER_TIMEOUT_MS)
-    for name in ("epsilon-explorer", "layer-picker", "tree-viewer", "sawtooth-demo"):
+    for name in (
+        "epsilon-explorer",
+        "layer-picker",
+        "tree-viewer",
+        "sawtooth-demo",
+        "welch-explorer",
+    ):
         page.locator(f".sw-{name}").first.wait_for(state="visible", timeout=RENDER_TIMEOUT_MS)
     # every picture has arrived (the PNGs of ipywidgets.Image)
     page.wait_for_function(
@@ -246,6 +253,30 @@ def test_sawtooth_demo_rule_toggle(gallery):
     # only the alpha* panel depends on the rule: it alone was redrawn
     assert [a == b for a, b in zip(pictures, now, strict=True)] == [True, False, True]
     assert float(re.search(r"max error ([0-9.e+-]+)", after).group(1)) <= 1e-12
+    assert errors == []
+
+
+def test_welch_explorer_answers_at_once_and_optimises_in_the_background(gallery):
+    from sparsity_widgets.widgets import compute_welch_state
+
+    page, _, errors = gallery
+    box = page.locator(".sw-welch-explorer").first
+    box.scroll_into_view_if_needed()
+    box.screenshot(path=str(SCREENSHOTS / "widgets-welch-explorer.png"))
+    start = compute_welch_state("residual", 4, 6, 2)  # what the gallery opened with
+    assert f"optimised {start.optimised_f2:.4f}" in _html_text(page, "welch-explorer", "Welch")
+    pictures = _image_sources(box)
+    readout = box.locator(".widget-slider .widget-readout").nth(1)  # k
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    moved = compute_welch_state("residual", 4, 9, 2)  # seeded: the kernel computes the same
+    # the kernel's worker thread finished the minimisation and the browser got its numbers
+    after = _wait_for_text(page, "welch-explorer", f"optimised {moved.optimised_f2:.4f}")
+    assert f"Welch bound {moved.welch:.4f}" in after and "optimising" not in after
+    assert _image_sources(box) != pictures
+    box.screenshot(path=str(SCREENSHOTS / "widgets-welch-explorer-moved.png"))
     assert errors == []
 
 

@@ -9,6 +9,7 @@ mnist1d are imported by the functions that need them.
 from .arrays import DatasetSplits, LabeledArrays
 from .fourier import fourier_magnitudes
 from .images import IMAGE_DATASETS, image_split_files, load_image_split, read_image_split
+from .latent import make_latent_classes
 from .mnist1d import MNIST1D_NUM_SAMPLES, MNIST1D_SEED, load_mnist1d
 from .registry import DATASETS, load_dataset
 from .synthetic import (
@@ -37,6 +38,7 @@ __all__ = [
     "make_blocks",
     "make_circles",
     "make_gaussian_quantiles",
+    "make_latent_classes",
     "make_smooth_domain",
     "make_spiral",
     "make_synthetic",

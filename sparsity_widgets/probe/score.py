@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_int, check_real
-from ..forest import NORM_WEIGHTS, WaveletForest
+from ..forest import BUILDERS, NORM_WEIGHTS, WaveletForest
 from ..tau_star import RULES
 from .reduce import REDUCTIONS, reduce_width
 from .result import LayerScore
@@ -37,7 +37,9 @@ class ProbeSettings:
         The window; None takes the rule's defaults.
     max_width : int
         Wider layers are reduced to this width with ``reduction``.
-    reduction : {"svd", "gaussian", "sparse", "none"}
+    reduction : {"sparse", "gaussian", "svd", "pca-gram", "none"}
+        See :data:`~sparsity_widgets.probe.reduce.REDUCTIONS` (sparse random projection by
+        default, chosen by the width-reduction study).
     clustering : bool
         Also compute k-means clustering indices (k = number of classes).
     linear_probe : bool
@@ -47,7 +49,10 @@ class ProbeSettings:
     random_state : int
         Seed of the forest, the reduction, k-means, the probe and UMAP.
     n_jobs : int or None
-        Parallel tree fits (scikit-learn semantics).
+        Threads for growing the trees (see :class:`~sparsity_widgets.WaveletForest`).
+    builder : {"numba", "sklearn"}
+        Who grows the trees: the exact numba builder (default) or scikit-learn. Results
+        written before this field existed were grown by scikit-learn and read back as such.
     """
 
     n_trees: int = 3
@@ -58,12 +63,13 @@ class ProbeSettings:
     eps_low: float | None = None
     eps_high: float | None = None
     max_width: int = 2500
-    reduction: str = "svd"
+    reduction: str = "sparse"
     clustering: bool = False
     linear_probe: bool = False
     umap_samples: int = 0
     random_state: int = 0
     n_jobs: int | None = None
+    builder: str = "numba"
 
     def __post_init__(self) -> None:
         check_int("n_trees", self.n_trees, minimum=1)
@@ -71,6 +77,7 @@ class ProbeSettings:
         check_choice("norm_weight", self.norm_weight, NORM_WEIGHTS)
         check_choice("rule", self.rule, RULES)
         check_choice("reduction", self.reduction, REDUCTIONS)
+        check_choice("builder", self.builder, BUILDERS)
         check_int("max_width", self.max_width, minimum=2)
         check_int("umap_samples", self.umap_samples, minimum=0)
         check_int("random_state", self.random_state, minimum=0)
@@ -85,8 +92,12 @@ class ProbeSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProbeSettings:
-        """Inverse of :meth:`to_dict` (unknown keys raise)."""
-        return cls(**data)
+        """Inverse of :meth:`to_dict` (unknown keys raise).
+
+        A dict without ``builder`` comes from before the numba builder was the default: its
+        trees were grown by scikit-learn.
+        """
+        return cls(**({"builder": "sklearn"} | data))
 
 
 def layer_umap(
@@ -167,6 +178,7 @@ def score_layer(
         norm_weight=settings.norm_weight,
         random_state=settings.random_state,
         n_jobs=settings.n_jobs,
+        builder=settings.builder,
     ).fit(reduced, y)
     kwargs = {}
     if settings.eps_low is not None:

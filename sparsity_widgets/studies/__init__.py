@@ -1,4 +1,4 @@
-"""Experiments of the papers on real networks: the MNIST-1D studies and the demo.
+"""Experiments on real networks: the MNIST-1D studies, the demo and the width-reduction study.
 
 Needs the ``[torch]`` extra (torch, torchvision, mnist1d). Importing this package imports
 none of them; the functions do.
@@ -17,6 +17,8 @@ _EXPORTS = {
     "format_demo": ".demo",
     "run_demo": ".demo",
     "run_study": ".mnist1d",
+    "run_width_study": ".width_reduction",
+    "WidthStudyResult": ".width_reduction",
     "run_variants": ".mnist1d",
     "study_variants": ".mnist1d",
 }

@@ -103,7 +103,11 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
         "--n-samples", type=int, default=None, help="probe a subset of the train set"
     )
     probe.add_argument("--max-width", type=int, default=2500, help="reduce wider layers")
-    probe.add_argument("--reduction", default="svd", help="svd (default), gaussian, sparse, none")
+    probe.add_argument(
+        "--reduction",
+        default="sparse",
+        help="sparse (default: sparse random projection), gaussian, svd, pca-gram, none",
+    )
     probe.add_argument("--clustering", action="store_true", help="k-means clustering indices")
     probe.add_argument("--linear-probe", action="store_true", help="linear-probe accuracy")
     probe.add_argument("--umap", type=int, default=0, metavar="N", help="UMAP pictures, N points")
@@ -114,7 +118,12 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     from .mnist1d import SETTINGS, STUDIES
 
     study = sub.add_parser("study", help="the MNIST-1D studies of the paper's Sec. 5")
-    study.add_argument("name", choices=[*STUDIES, "all"], help="which study")
+    study.add_argument(
+        "name",
+        choices=[*STUDIES, "all", "width-reduction"],
+        help="which study (all: the five MNIST-1D studies; width-reduction: time and alpha* "
+        "change of each width reduction against the full width)",
+    )
     study.add_argument("--setting", choices=sorted(SETTINGS), default="quick")
     study.add_argument("--seeds", type=_int_list, default=None, help="default: 0,1,2")
     study.add_argument("--out", type=Path, default=Path("studies-output"), help="output folder")
@@ -197,6 +206,7 @@ def _probe_settings(args: argparse.Namespace) -> Any:
         umap_samples=args.umap,
         random_state=args.seed,
         n_jobs=args.n_jobs,
+        builder=args.builder,
     )
 
 
@@ -275,6 +285,13 @@ def _run_study(args: argparse.Namespace) -> None:
     from ..probe import ProbeSettings
     from .mnist1d import STUDIES, run_study
 
+    if args.name == "width-reduction":
+        from .width_reduction import run_width_study
+
+        result = run_width_study(args.setting, out_dir=args.out)
+        print(result.markdown_table())
+        print(f"\nwrote {args.out / 'width-reduction.json'}")
+        return
     names = STUDIES if args.name == "all" else (args.name,)
     for name in names:
         result = run_study(

@@ -9,9 +9,12 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "WelchArtists": ".welch_explorer",
     "WelchExplorer": ".welch_explorer",
     "compute_welch_state": ".welch_explorer",
+    "random_welch_state": ".welch_explorer",
     "render_welch": ".welch_explorer",
+    "update_welch_artists": ".welch_explorer",
     "EpsilonExplorer": ".epsilon_explorer",
     "EpsilonState": ".epsilon_explorer",
     "PngFigure": ".epsilon_explorer",
