@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
-from ._numerics import apply_flat, mterm_error_curve, mterm_predict, node_sample_lists
+from ._numerics import (
+    apply_flat,
+    apply_flat_normalising,
+    mterm_error_curve,
+    mterm_predict,
+    node_sample_lists,
+)
 from ._validation import check_choice, check_features, check_int, check_target
 from .approximation import MTermCurve
 from .flat_forest import FlatForest, build_flat_forest, flatten_sklearn_trees
@@ -71,20 +77,6 @@ def _check_finite_rows(X: np.ndarray, *, name: str = "X") -> None:
                 f"{name} contains NaN or infinite values (first in row {row}); remove or impute "
                 "them before scoring."
             )
-
-
-def _apply_normalised(
-    X: np.ndarray, minimum: np.ndarray, scale: np.ndarray, arrays: dict[str, np.ndarray]
-) -> np.ndarray:
-    """Leaves of every sample of raw ``X``, normalising one row chunk at a time."""
-    leaves = np.empty((X.shape[0], arrays["tree_offsets"].shape[0] - 1), dtype=np.int64)
-    roots = arrays["tree_offsets"][:-1]
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        block = minmax_normalise(X[start : start + _CHUNK_ROWS], minimum, scale)
-        leaves[start : start + block.shape[0]] = apply_flat(
-            block, roots, arrays["left"], arrays["right"], arrays["feature"], arrays["threshold"]
-        )
-    return leaves
 
 
 def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +265,16 @@ class WaveletForest:
                 feature_scale=scale,
                 check_finite=False,
             )
-            leaves = _apply_normalised(X, minimum, scale, arrays)
+            leaves = apply_flat_normalising(
+                X,
+                minimum,
+                scale,
+                arrays["tree_offsets"][:-1],
+                arrays["left"],
+                arrays["right"],
+                arrays["feature"],
+                arrays["threshold"],
+            )
             forest = None
         else:
             minimum, scale = _column_range(X)
@@ -379,22 +380,37 @@ class WaveletForest:
         return estimate_tau_star(self.sparsity_curve(taus), rule, eps_low, eps_high)
 
     # ------------------------------------------------------------------ prediction
-    def transform(self, X: Any) -> np.ndarray:
-        """Normalise new features with the fitted min-max map, shape (n, n_features), float32."""
+    def _check_new_features(self, X: Any) -> np.ndarray:
         self._check_fitted()
         X = check_features(X, min_samples=1)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features but the forest was fitted on {self.n_features_in_}."
             )
+        return X
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Normalise new features with the fitted min-max map, shape (n, n_features), float32."""
+        X = self._check_new_features(X)
         return minmax_normalise(X, self.feature_min_, self.feature_scale_)
 
     def apply(self, X: Any) -> np.ndarray:
-        """Global index of the leaf each sample reaches in each tree, shape (n, n_trees)."""
-        X_unit = self.transform(X)
+        """Global index of the leaf each sample reaches in each tree, shape (n, n_trees).
+
+        Only the compared values are normalised: no normalised copy of ``X`` is made.
+        """
+        X = self._check_new_features(X)
+        _check_finite_rows(X)
         nodes = self.nodes_
-        return apply_flat(
-            X_unit, nodes.roots, nodes.left, nodes.right, nodes.feature, nodes.threshold
+        return apply_flat_normalising(
+            X,
+            self.feature_min_,
+            self.feature_scale_,
+            nodes.roots,
+            nodes.left,
+            nodes.right,
+            nodes.feature,
+            nodes.threshold,
         )
 
     def _kept_mask(self, n_terms: int | None) -> np.ndarray:

@@ -8,6 +8,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 from sparsity_widgets._numerics import (
     apply_flat,
+    apply_flat_normalising,
     box_volumes,
     log_sum_powers,
     mterm_error_curve,
@@ -61,6 +62,32 @@ def test_apply_flat_matches_sklearn_and_reference(seed):
     np.testing.assert_array_equal(leaves, expected)
     ref = apply_flat_ref(X[:50], roots, a["left"], a["right"], a["feature"], a["threshold"])
     np.testing.assert_array_equal(leaves[:50], ref)
+
+
+@given(seeds, st.sampled_from([np.float32, np.float64]), st.floats(-5.0, 5.0), st.floats(0.01, 50))
+def test_apply_normalising_equals_apply_on_the_normalised_copy(seed, dtype, shift, spread):
+    from sparsity_widgets.forest import _column_range, minmax_normalise
+
+    rng = np.random.default_rng(seed)
+    X_raw = (rng.standard_normal((300, 4)) * spread + shift).astype(dtype)
+    X_raw[:, 2] = X_raw[0, 2]  # a constant column (scale 1)
+    minimum, scale = _column_range(X_raw)
+    X_unit = minmax_normalise(X_raw, minimum, scale)
+    y = np.eye(3)[rng.integers(0, 3, 300)]
+    rf = RandomForestRegressor(2, max_depth=10, random_state=seed).fit(X_unit, y)
+    a = flatten_sklearn_trees([t.tree_ for t in rf.estimators_], 3)
+    roots = a["tree_offsets"][:-1]
+    trees = (roots, a["left"], a["right"], a["feature"], a["threshold"])
+    # the training rows sit right next to the thresholds (midpoints of normalised values): any
+    # difference in the normalisation's rounding would send some of them the other way
+    expected = apply_flat(X_unit, *trees)
+    np.testing.assert_array_equal(apply_flat_normalising(X_raw, minimum, scale, *trees), expected)
+    np.testing.assert_array_equal(expected, rf.apply(X_unit) + roots[None, :])
+    X_new = (rng.standard_normal((200, 4)) * spread * 2 + shift).astype(dtype)
+    np.testing.assert_array_equal(
+        apply_flat_normalising(X_new, minimum, scale, *trees),
+        apply_flat(minmax_normalise(X_new, minimum, scale), *trees),
+    )
 
 
 @given(seeds)

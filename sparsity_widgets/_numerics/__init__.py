@@ -19,6 +19,7 @@ from .mterm import mterm_error_curve, mterm_predict, node_sample_lists
 from .power_sums import log_sum_powers
 from .tree_arrays import (
     apply_flat,
+    apply_flat_normalising,
     box_volumes,
     node_counts_from_leaves,
     parent_and_depth,
@@ -28,6 +29,7 @@ from .tree_builder import grow_tree
 
 __all__ = [
     "apply_flat",
+    "apply_flat_normalising",
     "box_volumes",
     "grow_tree",
     "log_sum_powers",
