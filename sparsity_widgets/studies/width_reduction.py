@@ -9,7 +9,7 @@ method, width): the reduction's time, alpha* (mean and standard deviation over t
 its shift from the full-width mean, next to the full width's own seed spread. The seed of a
 random reduction is the forest's seed, as in :func:`~sparsity_widgets.probe.score_layer`.
 
-Settings: ``"full"`` (what ``book/results/width-reduction.json`` holds; about 10 minutes on
+Settings: ``"full"`` (what ``book/results/width-reduction.json`` holds; about 20 minutes on
 two cores) and ``"quick"`` (small sizes, for the tests).
 """
 
@@ -134,8 +134,9 @@ class WidthStudyResult:
         raise KeyError(f"no full-width row for {source} {layer}")
 
     def summary(self) -> list[dict[str, Any]]:
-        """Per (method, width): median over layers of the shift |mean alpha* - full-width mean|
-        in units of the full width's seed spread, and the median time.
+        """Per (method, width): median over layers of the shift |mean alpha* - full-width mean|,
+        also in units of the full width's seed spread (floored at 0.001, the printed precision,
+        so that a zero spread does not divide by zero), and the median time.
 
         Returns
         -------
