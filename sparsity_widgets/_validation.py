@@ -16,10 +16,15 @@ import numpy as np
 __all__ = [
     "check_choice",
     "check_features",
+    "check_finite_rows",
     "check_int",
     "check_real",
     "check_target",
+    "reject_nonfinite_block",
 ]
+
+FINITE_CHECK_ROWS = 4096
+"""Rows checked at a time by :func:`check_finite_rows` (a few MB of temporaries)."""
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
@@ -156,3 +161,20 @@ def check_target(
     target = np.zeros((n_samples, classes.shape[0]), dtype=np.float64)
     target[np.arange(n_samples), codes.ravel()] = 1.0
     return target, classes
+
+
+def reject_nonfinite_block(block: np.ndarray, start: int, *, name: str = "X") -> None:
+    """Raise a ValueError naming the first row of ``block`` (row ``start`` of the whole array)
+    that holds a NaN or an infinite value; do nothing when every value is finite."""
+    if not np.isfinite(block).all():
+        row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+        raise ValueError(
+            f"{name} contains NaN or infinite values (first in row {row}); remove or impute "
+            "them before scoring."
+        )
+
+
+def check_finite_rows(X: np.ndarray, *, name: str = "X") -> None:
+    """Reject NaN and infinite values, row chunk by row chunk (no full-size temporary)."""
+    for start in range(0, X.shape[0], FINITE_CHECK_ROWS):
+        reject_nonfinite_block(X[start : start + FINITE_CHECK_ROWS], start, name=name)

@@ -23,7 +23,14 @@ from ._numerics import (
     mterm_predict,
     node_sample_lists,
 )
-from ._validation import check_choice, check_features, check_int, check_target
+from ._validation import (
+    check_choice,
+    check_features,
+    check_finite_rows,
+    check_int,
+    check_target,
+    reject_nonfinite_block,
+)
 from .approximation import MTermCurve
 from .flat_forest import FlatForest, build_flat_forest, flatten_sklearn_trees
 from .tau_star import SparsityCurve, TauStarEstimate, estimate_tau_star, sparsity_curve
@@ -57,33 +64,18 @@ def minmax_normalise(
     out = np.empty(X.shape, dtype=np.float32)
     for start in range(0, X.shape[0], _CHUNK_ROWS):
         block = X[start : start + _CHUNK_ROWS]
-        if not np.isfinite(block).all():
-            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
-            raise ValueError(
-                f"{name} contains NaN or infinite values (first in row {row}); remove or impute "
-                "them before scoring."
-            )
+        reject_nonfinite_block(block, start, name=name)
         out[start : start + _CHUNK_ROWS] = (block - minimum) / scale
     return out
 
 
-def _check_finite_rows(X: np.ndarray, *, name: str = "X") -> None:
-    """Reject NaN and infinite values, row chunk by row chunk (no full-size temporary)."""
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        block = X[start : start + _CHUNK_ROWS]
-        if not np.isfinite(block).all():
-            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
-            raise ValueError(
-                f"{name} contains NaN or infinite values (first in row {row}); remove or impute "
-                "them before scoring."
-            )
-
-
 def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column minima and ranges in one pass over row chunks, rejecting non-finite values."""
     minimum = np.empty(X.shape[1])
     maximum = np.empty(X.shape[1])
     for start in range(0, X.shape[0], _CHUNK_ROWS):
         block = X[start : start + _CHUNK_ROWS]
+        reject_nonfinite_block(block, start)
         if start == 0:
             minimum[:] = block.min(axis=0)
             maximum[:] = block.max(axis=0)
@@ -91,7 +83,7 @@ def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.minimum(minimum, block.min(axis=0), out=minimum)
             np.maximum(maximum, block.max(axis=0), out=maximum)
     scale = maximum - minimum
-    scale[~(scale > 0)] = 1.0  # constant (or non-finite, rejected later) columns
+    scale[~(scale > 0)] = 1.0  # constant columns
     return minimum, scale
 
 
@@ -248,8 +240,7 @@ class WaveletForest:
         X = check_features(X)
         target, classes = check_target(y, X.shape[0])
         if self.builder == "numba":
-            _check_finite_rows(X)
-            minimum, scale = _column_range(X)
+            minimum, scale = _column_range(X)  # also rejects NaN and infinite values
             # the builder reads X itself and normalises on the fly: no float32 copy of X
             arrays = build_forest_arrays(
                 X,
@@ -400,7 +391,7 @@ class WaveletForest:
         Only the compared values are normalised: no normalised copy of ``X`` is made.
         """
         X = self._check_new_features(X)
-        _check_finite_rows(X)
+        check_finite_rows(X)
         nodes = self.nodes_
         return apply_flat_normalising(
             X,

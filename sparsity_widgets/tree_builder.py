@@ -40,6 +40,7 @@ import numba
 import numpy as np
 
 from ._numerics.tree_builder import grow_tree
+from ._validation import check_finite_rows
 
 __all__ = ["build_forest_arrays", "one_hot_classes", "resolve_max_features"]
 
@@ -115,10 +116,6 @@ def one_hot_classes(target: np.ndarray) -> np.ndarray | None:
     if not np.isin(target, (0.0, 1.0)).all() or not (target.sum(axis=1) == 1.0).all():
         return None
     return np.argmax(target, axis=1).astype(np.int32)
-
-
-def _all_finite(X: np.ndarray, rows: int = 4096) -> bool:
-    return all(np.isfinite(X[i : i + rows]).all() for i in range(0, X.shape[0], rows))
 
 
 @contextlib.contextmanager
@@ -234,8 +231,8 @@ def build_forest_arrays(
             )
         if not (np.isfinite(minimum).all() and np.isfinite(scale).all() and (scale > 0).all()):
             raise ValueError("feature_min must be finite and feature_scale finite and > 0.")
-    if check_finite and not _all_finite(X):
-        raise ValueError("X contains NaN or infinite values; remove or impute them before fitting.")
+    if check_finite:
+        check_finite_rows(X)
     y = np.asarray(target, dtype=np.float64)
     if y.ndim == 1:
         y = y[:, None]
