@@ -1,7 +1,9 @@
 """Deep frame potential: block-wise evaluation vs the dense reference, and torch thread count.
 
-Run ``python benchmarks/frames_speed.py``. Both tables are measured in the same run on the
-same weights; the block-wise value must equal the dense one (checked, to 1e-10).
+Run ``python benchmarks/frames_speed.py``. The tables are measured in the same run on the same
+weights; the block-wise value must equal the dense one (checked, to 1e-10). The convolutional
+table adds the CIFAR-10 networks of the paper, whose dense Gram matrix no machine holds: there
+only the block-wise forward and backward pass (torch, float64, one thread) is timed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,12 @@ import time
 
 import numpy as np
 
+from sparsity_widgets.frames.conv_induced import (
+    conv_deep_frame_potential,
+    conv_dense_gram,
+    make_conv_architecture,
+    random_conv_weights,
+)
 from sparsity_widgets.frames.induced import (
     deep_frame_potential,
     dense_gram,
@@ -46,6 +54,49 @@ def blockwise_vs_dense() -> None:
         print(f"{label:<28}{a.n_atoms:>7}{t_fast:>14.4f}{t_slow:>10.3f}{t_slow / t_fast:>10.1f}")
 
 
+def conv_blockwise_vs_dense() -> None:
+    import torch
+
+    print(
+        f"\n{'conv network':<34}{'atoms':>8}{'dense Gram':>12}{'block-wise s':>14}"
+        f"{'dense s':>9}{'speed-up':>10}{'fwd+bwd s':>11}"
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    cases = [
+        ("residual", (1, 40), 8, 2),
+        ("dense", (1, 40), 4, 4),
+        ("residual", (3, 16, 16), 4, 1),
+        ("residual", (3, 32, 32), 16, 2),
+        ("dense", (3, 32, 32), 12, 12),
+        ("residual", (3, 32, 32), 32, 10),
+    ]
+    for arch, shape, width, blocks in cases:
+        a = make_conv_architecture(arch, input_shape=shape, width=width, blocks=blocks)
+        w = random_conv_weights(a, 0)
+        fast = conv_deep_frame_potential(a, w)
+        t_fast = _best_of(lambda a=a, w=w: conv_deep_frame_potential(a, w))
+        entries = a.n_atoms**2
+        if entries <= 10**8:  # 800 MB of float64: the dense reference still fits
+            slow = conv_dense_gram(a, w)[2]
+            assert abs(fast - slow) < 1e-10, (fast, slow)
+            t_slow = _best_of(lambda a=a, w=w: conv_dense_gram(a, w), repeats=1)
+            dense = f"{t_slow:>9.2f}{t_slow / t_fast:>10.0f}"
+        else:
+            dense = f"{'-':>9}{'-':>10}"
+        tensors = [torch.tensor(x, requires_grad=True) for x in w]
+
+        def step(a=a, tensors=tensors) -> None:
+            conv_deep_frame_potential(a, tensors).backward()
+
+        label = f"{arch} {'x'.join(map(str, shape))} w{width} b{blocks}"
+        print(
+            f"{label:<34}{a.n_atoms:>8}{entries:>12.1e}{t_fast:>14.4f}{dense}"
+            f"{_best_of(step):>11.3f}"
+        )
+    torch.set_num_threads(before)
+
+
 def threads() -> None:
     import torch
 
@@ -67,4 +118,5 @@ def threads() -> None:
 if __name__ == "__main__":
     np.set_printoptions(precision=4)
     blockwise_vs_dense()
+    conv_blockwise_vs_dense()
     threads()

@@ -18,6 +18,7 @@ from sparsity_widgets.frames.induced import make_architecture
         "sparsity_widgets.frames.induced",
         "sparsity_widgets.frames.bounds",
         "sparsity_widgets.frames.conv",
+        "sparsity_widgets.frames.conv_induced",
         "sparsity_widgets.frames.cli",
         "sparsity_widgets.widgets",
     ],

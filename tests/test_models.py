@@ -30,6 +30,7 @@ CASES = [
     ("fourier-fc", (1, 28, 28), {"hidden": (32, 16)}),
     ("fourier-conv", (1, 28, 28), {"channels": (4, 8), "hidden": 16}),
     ("mlp", (2,), {}),
+    ("edge-conv-net", (3, 16, 16), {"width": 2, "blocks": 1, "groups": 2}),
 ]
 
 
@@ -88,6 +89,8 @@ def test_output_shape_and_probe_points_in_forward_order(name, in_shape, options)
         ("bad-conv-linear", (2, 10, 12), {"side": 5, "channels": 1, "n_pairs": 4}),
         ("fourier-conv", (28, 28), {"channels": (2, 2, 2, 2), "batchnorm": False}),
         ("mlp", (1, 8, 8), {"hidden": (5,), "activation": "sigmoid"}),
+        ("edge-conv-net", (1, 40), {"arch": "dense", "width": 2, "blocks": 2}),
+        ("edge-conv-net", (2, 8, 8, 8), {"arch": "chain", "width": 2, "groups": 2}),
     ],
 )
 def test_other_shapes_and_options(name, in_shape, options):

@@ -46,6 +46,7 @@ __all__ = [
     "deep_frame_potential",
     "dense_gram",
     "dense_induced_dictionary",
+    "gram_from_dictionary",
     "make_architecture",
     "parse_widths",
     "random_weights",
@@ -253,11 +254,16 @@ def random_weights(
     return [rng.standard_normal(s) / math.sqrt(s[0]) for s in architecture.weight_shapes]
 
 
-def _check_weights(architecture: Architecture, weights: Sequence[Any]) -> None:
+def check_weights(architecture: Any, weights: Sequence[Any], what: str = "matrix") -> None:
+    """Raise a ValueError unless ``weights`` has one array of each of ``weight_shapes``.
+
+    Shared by the fully-connected and the convolutional architectures (``what`` names the
+    array in the message: a matrix or a filter tensor).
+    """
     shapes = architecture.weight_shapes
     if len(weights) != len(shapes):
         raise ValueError(
-            f"weights must hold one matrix per parameter edge ({len(shapes)}); got {len(weights)}."
+            f"weights must hold one {what} per parameter edge ({len(shapes)}); got {len(weights)}."
         )
     for i, (w, s) in enumerate(zip(weights, shapes, strict=True)):
         if tuple(w.shape) != s:
@@ -295,8 +301,8 @@ def block_gram(architecture: Architecture, weights: Sequence[Any]) -> dict[tuple
         blocks are returned as dense diagonal matrices (this helper is for inspection; the
         frame potential itself never forms them).
     """
-    _check_weights(architecture, weights)
-    xp = _namespace(weights)
+    check_weights(architecture, weights)
+    xp = array_namespace(weights)
     norms = {t: v**0.5 for t, v in _column_norms(architecture, weights).items()}
     k = architecture.widths
     blocks: dict[tuple[int, int], Any] = {}
@@ -335,7 +341,7 @@ def deep_frame_potential(
     -------
     float or tensor, or (value, numerator, N(G)) when ``return_parts``
     """
-    _check_weights(architecture, weights)
+    check_weights(architecture, weights)
     inv = {t: 1.0 / v**0.5 for t, v in _column_norms(architecture, weights).items()}
     gram_in: dict[int, Any] = {}  # sum of A^T A over the parameter edges into layer t
     diag_in: dict[int, Any] = {}  # its diagonal: the squared column norms of those A
@@ -365,7 +371,8 @@ def deep_frame_potential(
     return value
 
 
-def _namespace(weights: Sequence[Any]) -> Any:
+def array_namespace(weights: Sequence[Any]) -> Any:
+    """``torch`` when the weights are torch tensors, else ``numpy``."""
     if weights and type(weights[0]).__module__.startswith("torch"):
         import torch
 
@@ -391,7 +398,7 @@ def dense_induced_dictionary(
     mask : ndarray of bool, shape (n_rows, n_atoms)
         Structurally nonzero entries (parameter blocks full, identity blocks diagonal).
     """
-    _check_weights(architecture, weights)
+    check_weights(architecture, weights)
     k = architecture.widths
     col_start = np.concatenate([[0], np.cumsum(k[1:])])  # layer t starts at col_start[t - 1]
     B = np.zeros((architecture.n_rows, architecture.n_atoms))
@@ -429,7 +436,26 @@ def dense_gram(
     potential : float
         ``(||G||_F^2 - Tr G) / N(G)`` with ``N(G)`` counted from ``structure``.
     """
-    B, mask = dense_induced_dictionary(architecture, weights)
+    return gram_from_dictionary(*dense_induced_dictionary(architecture, weights))
+
+
+def gram_from_dictionary(B: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Normalise the columns of a dense dictionary, form its Gram matrix and ``F^2``.
+
+    Parameters
+    ----------
+    B : ndarray, shape (n_rows, n_atoms)
+    mask : ndarray of bool, shape (n_rows, n_atoms)
+        Structurally nonzero entries of ``B``.
+
+    Returns
+    -------
+    G : ndarray of float64, shape (n_atoms, n_atoms)
+    structure : ndarray of bool, shape (n_atoms, n_atoms)
+        Structurally nonzero entries of ``G``: atoms whose masks share a row.
+    potential : float
+        ``(||G||_F^2 - Tr G) / N(G)`` with ``N(G)`` counted from ``structure``.
+    """
     Bn = B / np.linalg.norm(B, axis=0)
     G = Bn.T @ Bn
     m = mask.astype(np.float64)  # float: BLAS (integer matmul has none); counts are exact

@@ -8,12 +8,14 @@ descent or Adam on these smooth, small problems), best of a few restarts.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_int, check_real
+from .conv_induced import ConvArchitecture, conv_deep_frame_potential, random_conv_weights
 from .induced import Architecture, deep_frame_potential, random_weights
 
 __all__ = ["MinimizationResult", "minimize_frame_potential", "resolve_device"]
@@ -67,8 +69,20 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def _objective(architecture: Architecture | ConvArchitecture) -> tuple[Any, Any]:
+    """The potential and the seeded initial weights for a fully-connected or conv network."""
+    if isinstance(architecture, ConvArchitecture):
+        return conv_deep_frame_potential, random_conv_weights
+    if isinstance(architecture, Architecture):
+        return deep_frame_potential, random_weights
+    raise ValueError(
+        "architecture must be an Architecture (make_architecture) or a ConvArchitecture "
+        f"(make_conv_architecture); got {type(architecture).__name__}."
+    )
+
+
 def minimize_frame_potential(
-    architecture: Architecture,
+    architecture: Architecture | ConvArchitecture,
     *,
     max_iter: int = 500,
     n_restarts: int = 1,
@@ -77,6 +91,7 @@ def minimize_frame_potential(
     device: str = "cpu",
     num_threads: int | None = 1,
     progress: bool = False,
+    potential: Callable[[Any, list[Any]], Any] | None = None,
 ) -> MinimizationResult:
     """Minimise the deep frame potential of ``architecture`` over its weights (L-BFGS).
 
@@ -87,7 +102,9 @@ def minimize_frame_potential(
 
     Parameters
     ----------
-    architecture : Architecture
+    architecture : Architecture or ConvArchitecture
+        A fully-connected network (:func:`.make_architecture`) or a convolutional one
+        (:func:`.make_conv_architecture`).
     max_iter : int
         Upper limit on L-BFGS iterations per restart.
     n_restarts : int
@@ -104,6 +121,10 @@ def minimize_frame_potential(
         (``benchmarks/frames_speed.py``); None leaves torch's setting alone.
     progress : bool
         Show a tqdm bar over the restarts.
+    potential : callable, optional
+        ``potential(architecture, weights)`` to minimise instead of the deep frame potential of
+        the induced dictionary, e.g. :func:`.forward_reading.forward_frame_potential`; it must
+        return a differentiable 0-d tensor for torch weights.
 
     Returns
     -------
@@ -115,34 +136,40 @@ def minimize_frame_potential(
     n_restarts = check_int("n_restarts", n_restarts, minimum=1)
     tol = check_real("tol", tol, low=0.0)
     device = resolve_device(device)
+    _objective(architecture)
     if not architecture.param_edges:
         raise ValueError("architecture has no parameter edge: nothing to minimise.")
     previous_threads = torch.get_num_threads()
     if num_threads is not None:
         torch.set_num_threads(check_int("num_threads", num_threads, minimum=1))
     try:
-        return _minimize(architecture, max_iter, n_restarts, tol, random_state, device, progress)
+        return _minimize(
+            architecture, max_iter, n_restarts, tol, random_state, device, progress, potential
+        )
     finally:
         torch.set_num_threads(previous_threads)
 
 
 def _minimize(
-    architecture: Architecture,
+    architecture: Architecture | ConvArchitecture,
     max_iter: int,
     n_restarts: int,
     tol: float,
     random_state: int,
     device: str,
     progress: bool,
+    objective: Callable[[Any, list[Any]], Any] | None,
 ) -> MinimizationResult:
     import torch
     from tqdm.auto import tqdm
 
+    potential, initial_weights = _objective(architecture)
+    potential = objective or potential
     start = time.perf_counter()
     best: dict[str, Any] = {"value": float("inf")}
     max_eval = 3 * max_iter
     for restart in tqdm(range(n_restarts), desc="F^2", disable=not progress, leave=False):
-        init = random_weights(architecture, random_state + restart)
+        init = initial_weights(architecture, random_state + restart)
         weights = [
             torch.tensor(w, dtype=torch.float64, device=device, requires_grad=True) for w in init
         ]
@@ -162,7 +189,7 @@ def _minimize(
             weights: list[Any] = weights, history: list[float] = history, optimizer: Any = optimizer
         ) -> Any:
             optimizer.zero_grad()
-            loss = deep_frame_potential(architecture, weights)
+            loss = potential(architecture, weights)
             loss.backward()
             history.append(float(loss.detach()))
             return loss
@@ -173,7 +200,7 @@ def _minimize(
         # stopped on its tolerances, not on the iteration or evaluation budget
         converged = n_iter < max_iter and int(state.get("func_evals", 0)) < max_eval
         with torch.no_grad():
-            value = float(deep_frame_potential(architecture, weights))
+            value = float(potential(architecture, weights))
         if value < best["value"]:
             best = {
                 "value": value,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .activations import ACTIVATIONS, Step, make_activation
 from .bad import BadConvLinear
+from .edge_conv import EdgeConvNet
 from .fourier import MLP, FourierConvNet
 from .mnist1d_cnn import MNIST1DCNN
 from .registry import (
@@ -31,6 +32,7 @@ __all__ = [
     "VGG",
     "BadConvLinear",
     "BasicBlock",
+    "EdgeConvNet",
     "FourierConvNet",
     "ResNet18Small",
     "Step",

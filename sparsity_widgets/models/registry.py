@@ -15,6 +15,7 @@ from typing import Any
 from torch import nn
 
 from .bad import BadConvLinear
+from .edge_conv import edge_conv_net
 from .fourier import MLP, FourierConvNet
 from .mnist1d_cnn import DEFAULT_STRIDES, MNIST1DCNN, N_CONV_LAYERS
 from .resnet import ResNet18Small
@@ -135,6 +136,7 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "fourier-fc": _fourier_fc,
     "fourier-conv": _fourier_conv,
     "mlp": _mlp,
+    "edge-conv-net": edge_conv_net,
 }
 
 MODELS: tuple[str, ...] = tuple(_BUILDERS)
@@ -183,7 +185,8 @@ def build_model(
     name : str
         One of :data:`MODELS`: ``"mnist1d-cnn"``, ``"vgg13"``, ``"vgg16"``, ``"vgg19"``,
         ``"resnet18-small"``, ``"bad-conv-linear"``, ``"fourier-fc"``, ``"fourier-conv"``,
-        ``"mlp"``.
+        ``"mlp"``, ``"edge-conv-net"`` (the chain/residual/dense conv nets of the
+        frame-potential study).
     in_shape : tuple of ints
         Shape of one sample, without the batch axis: ``(1, 40)`` for MNIST-1D,
         ``(1, 28, 28)``, ``(3, 32, 32)``, ``(1, 8, 8)``, ``(2,)`` for 2-D points.

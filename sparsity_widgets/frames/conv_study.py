@@ -1,0 +1,371 @@
+"""Model selection with convolutional chain, residual and dense networks (the paper's Sec. 5).
+
+For a grid of convolutional networks (:func:`.make_conv_architecture`: chain and residual
+networks over residual blocks per group and base width, dense networks over layers per group
+and growth rate), compute each architecture's minimum deep frame potential (no data), train
+the very network the dictionary describes (:class:`~sparsity_widgets.models.EdgeConvNet`) and
+record its test error; then correlate.
+
+- ``quick``: MNIST-1D with 1-D convolutions, 16 networks, two training seeds, a CPU in about
+  half an hour.
+- ``full``: CIFAR-10 with 2-D convolutions over the paper's grid (2 to 10 residual blocks per
+  group and 4 to 32 filters; 2 to 12 dense layers per group and growth rates 2 to 12), meant for
+  a GPU (``--device auto``) and CIFAR-10 in torchvision's layout under ``--data-dir``.
+
+Every network's row is written to ``<out>/conv-study.json`` atomically as soon as it is done,
+and training checkpoints every epoch under ``<out>/runs``: an interrupted run started again
+with the same arguments continues where it stopped.
+
+Run ``python -m sparsity_widgets.frames.conv_study --setting quick --out frames-output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_text
+from .._validation import check_choice
+from .conv_induced import ConvArchitecture, make_conv_architecture
+from .study import summarize
+
+__all__ = [
+    "CONV_SETTINGS",
+    "ConvStudySetting",
+    "format_conv_table",
+    "main",
+    "plot_conv_study",
+    "run_conv_study",
+]
+
+
+@dataclass(frozen=True)
+class ConvStudySetting:
+    """Data, grid and training of one setting of the convolutional study.
+
+    Attributes
+    ----------
+    dataset : {"mnist1d", "cifar10"}
+    residual_grid : tuple of (blocks, width)
+        Chain and residual networks: residual blocks per group and stem channels.
+    dense_grid : tuple of (layers, growth)
+        Dense networks: layers per group and growth rate.
+    groups, filter_size : int
+        Resolution levels and filter extent (see :func:`.make_conv_architecture`).
+    restarts, max_iter : int
+        Frame-potential minimisation: random starts and L-BFGS iterations per start.
+    epochs, batch_size, lr, optimizer, weight_decay : training (``TrainConfig`` fields)
+    seeds : tuple of int
+        Training seeds; the test error is averaged over them.
+    n_train : int or None
+        Training subset size (None: the whole split).
+    """
+
+    dataset: str
+    residual_grid: tuple[tuple[int, int], ...]
+    dense_grid: tuple[tuple[int, int], ...]
+    groups: int = 3
+    filter_size: int = 3
+    restarts: int = 1
+    max_iter: int = 300
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    seeds: tuple[int, ...] = (0,)
+    n_train: int | None = None
+
+
+CONV_SETTINGS = {
+    "quick": ConvStudySetting(
+        dataset="mnist1d",
+        residual_grid=tuple((b, w) for b in (1, 2, 3) for w in (8, 16)),
+        dense_grid=tuple((n, g) for n in (2, 4) for g in (4, 8)),
+        max_iter=1000,
+        epochs=20,
+        seeds=(0, 1),
+    ),
+    "full": ConvStudySetting(
+        dataset="cifar10",
+        residual_grid=tuple((b, w) for b in (2, 4, 6, 8, 10) for w in (4, 8, 16, 32)),
+        dense_grid=tuple((n, g) for n in (2, 4, 8, 12) for g in (2, 4, 8, 12)),
+        max_iter=1000,
+        epochs=40,
+        weight_decay=5e-4,
+    ),
+}
+ARCHS = ("chain", "residual", "dense")
+
+
+def _jobs(setting: ConvStudySetting) -> list[tuple[str, int, int]]:
+    jobs = [(a, b, w) for a in ("chain", "residual") for b, w in setting.residual_grid]
+    return jobs + [("dense", n, g) for n, g in setting.dense_grid]
+
+
+def _architecture(
+    setting: ConvStudySetting, input_shape: tuple[int, ...], job: tuple[str, int, int]
+) -> ConvArchitecture:
+    arch, blocks, width = job
+    return make_conv_architecture(
+        arch,
+        input_shape=input_shape,
+        width=width,
+        blocks=blocks,
+        groups=setting.groups,
+        filter_size=setting.filter_size,
+    )
+
+
+def _load(setting: ConvStudySetting, data_dir: str | None) -> Any:
+    from ..datasets import DatasetSplits, LabeledArrays, load_dataset
+
+    if setting.dataset == "cifar10" and data_dir is None:
+        raise ValueError(
+            "data_dir is required for CIFAR-10: a folder holding cifar-10-batches-py "
+            "(torchvision's layout); nothing is downloaded."
+        )
+    data = load_dataset(
+        setting.dataset,
+        root=data_dir if setting.dataset == "cifar10" else None,
+        n_train=setting.n_train,
+    )
+    # standardise every input channel with the training split's statistics
+    axes = (0, *range(2, data.train.X.ndim))
+    mean = data.train.X.mean(axis=axes, keepdims=True)
+    std = data.train.X.std(axis=axes, keepdims=True) + 1e-6
+
+    def scaled(part: Any) -> Any:
+        X = ((part.X - mean) / std).astype(np.float32)
+        return LabeledArrays(X=X, y=part.y, class_names=part.class_names, name=part.name)
+
+    return DatasetSplits(
+        name=data.name, train=scaled(data.train), test=scaled(data.test), info=data.info
+    )
+
+
+def run_conv_study(
+    setting: str | ConvStudySetting = "quick",
+    *,
+    out_dir: str | Path = "frames-output",
+    data_dir: str | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Minimise, train and correlate over the grid of a setting, resuming earlier work.
+
+    Parameters
+    ----------
+    setting : "quick", "full" or ConvStudySetting
+    out_dir : path
+        ``conv-study.json`` (rewritten after every network) and ``runs/`` (checkpoints).
+    data_dir : str, optional
+        Folder with CIFAR-10 (``full``); unused for MNIST-1D.
+    device : str
+        ``"cpu"``, ``"cuda"`` or ``"auto"``, for the minimisation and the training.
+    progress : bool
+        A tqdm bar over the networks.
+
+    Returns
+    -------
+    dict
+        ``rows`` (arch, blocks, width, n_layers, n_parameters, min_frame_potential,
+        converged, val_error, ...), ``correlations`` (:func:`.summarize`) and the setting.
+    """
+    from tqdm.auto import tqdm
+
+    from ..training import TrainConfig, train
+    from .minimize import minimize_frame_potential, resolve_device
+
+    name = setting if isinstance(setting, str) else "custom"
+    if isinstance(setting, str):
+        setting = CONV_SETTINGS[check_choice("setting", setting, tuple(CONV_SETTINGS))]
+    device = resolve_device(device)
+    out_dir = Path(out_dir)
+    out_file = out_dir / "conv-study.json"
+    described = json.loads(json.dumps(asdict(setting)))  # tuples -> lists, as stored
+    done: dict[tuple, dict[str, Any]] = {}
+    if out_file.exists():
+        earlier = json.loads(out_file.read_text())
+        if earlier.get("setting") == described:
+            done = {(r["arch"], r["blocks"], r["width"]): r for r in earlier["rows"]}
+    data = _load(setting, data_dir)
+    input_shape = tuple(int(s) for s in data.train.X.shape[1:])
+    start = time.perf_counter()
+    rows = []
+    jobs = _jobs(setting)
+    for job in tqdm(jobs, desc="conv networks", disable=not progress, unit="net"):
+        if job in done:
+            rows.append(done[job])
+            continue
+        architecture = _architecture(setting, input_shape, job)
+        fp = minimize_frame_potential(
+            architecture,
+            n_restarts=setting.restarts,
+            max_iter=setting.max_iter,
+            device=device,
+            num_threads=1 if device == "cpu" else None,
+        )
+        errors, seconds = [], 0.0
+        for seed in setting.seeds:
+            config = TrainConfig(
+                model="edge-conv-net",
+                model_options={
+                    "arch": job[0],
+                    "width": job[2],
+                    "blocks": job[1],
+                    "groups": setting.groups,
+                    "filter_size": setting.filter_size,
+                },
+                dataset=setting.dataset,
+                dataset_options={} if setting.n_train is None else {"n_train": setting.n_train},
+                epochs=setting.epochs,
+                batch_size=setting.batch_size,
+                lr=setting.lr,
+                optimizer=setting.optimizer,
+                weight_decay=setting.weight_decay,
+                seed=seed,
+                device=device,
+            )
+            run_dir = out_dir / "runs" / f"{setting.dataset}-{job[0]}-b{job[1]}-w{job[2]}-s{seed}"
+            run = train(config, run_dir, data=data, progress=False)
+            errors.append(1.0 - run.history.test_accuracy[-1])
+            seconds += sum(run.history.seconds)
+        rows.append(
+            {
+                "arch": job[0],
+                "blocks": job[1],
+                "width": job[2],
+                "n_layers": architecture.n_layers,
+                "n_parameters": architecture.n_parameters,
+                "n_atoms": architecture.n_atoms,
+                "min_frame_potential": fp.value,
+                "initial_frame_potential": fp.initial_value,
+                "converged": fp.converged,
+                "fp_iterations": fp.n_steps,
+                "fp_seconds": round(fp.seconds, 2),
+                "val_error": float(np.mean(errors)),
+                "val_errors": errors,
+                "train_seconds": round(seconds, 1),
+            }
+        )
+        _write(out_file, name, described, data, device, rows, len(jobs), start)
+    return _write(out_file, name, described, data, device, rows, len(jobs), start)
+
+
+def _write(
+    out_file: Path,
+    name: str,
+    described: dict[str, Any],
+    data: Any,
+    device: str,
+    rows: list[dict[str, Any]],
+    n_jobs: int,
+    start: float,
+) -> dict[str, Any]:
+    import torch
+
+    result = {
+        "setting_name": name,
+        "setting": described,
+        "dataset": f"{data.name}: {len(data.train.y)} training, {len(data.test.y)} test samples",
+        "device": device,
+        "torch": torch.__version__,
+        "seconds_this_call": round(time.perf_counter() - start, 1),
+        "complete": len(rows) == n_jobs,
+        "rows": rows,
+        "correlations": summarize(rows) if len(rows) >= 3 else {},
+    }
+    atomic_write_text(out_file, json.dumps(result, indent=2))
+    return result
+
+
+def format_conv_table(result: dict[str, Any]) -> str:
+    """The study's rows and correlations as a plain-text table."""
+    lines = [
+        f"{'arch':<9}{'blocks':>7}{'width':>6}{'layers':>7}{'weights':>9}{'min F^2':>12}"
+        f"{'test err':>9}",
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"{r['arch']:<9}{r['blocks']:>7}{r['width']:>6}{r['n_layers']:>7}"
+            f"{r['n_parameters']:>9}{r['min_frame_potential']:>12.3e}{r['val_error']:>9.3f}"
+        )
+    c = result["correlations"]
+    if c:
+        lines.append(
+            f"log10 min F^2 vs test error: Pearson {c['pearson_fp_error']:.2f}, "
+            f"Spearman {c['spearman_fp_error']:.2f}"
+        )
+        lines.append(
+            f"log10 weights vs test error: Pearson {c['pearson_params_error']:.2f}, "
+            f"Spearman {c['spearman_params_error']:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def plot_conv_study(result: dict[str, Any], axes: Any = None) -> Any:
+    """Figure 2 (d, e) of the paper for this study: min F^2 and test error against weights.
+
+    Parameters
+    ----------
+    result : dict
+        The output of :func:`run_conv_study`.
+    axes : sequence of two matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    else:
+        fig = axes[0].figure
+    colors = {"chain": "tab:blue", "residual": "tab:orange", "dense": "tab:green"}
+    for arch in ARCHS:
+        rows = [r for r in result["rows"] if r["arch"] == arch]
+        if not rows:
+            continue
+        params = [r["n_parameters"] for r in rows]
+        for ax, key in zip(axes, ("min_frame_potential", "val_error"), strict=True):
+            ax.scatter(params, [r[key] for r in rows], label=arch, color=colors[arch], s=25)
+    for ax, label in zip(axes, ("minimum deep frame potential", "test error"), strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("weights (log scale)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_yscale("log")
+    axes[0].legend()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sparsity_widgets.frames.conv_study [--setting quick|full] ...``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", choices=tuple(CONV_SETTINGS), default="quick")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (full setting)")
+    parser.add_argument("--out", type=Path, default=Path("frames-output"))
+    parser.add_argument("--plot", type=Path, default=None, help="also save the figure here")
+    args = parser.parse_args(argv)
+    result = run_conv_study(
+        args.setting, out_dir=args.out, data_dir=args.data_dir, device=args.device
+    )
+    print(format_conv_table(result))
+    print(f"{result['seconds_this_call']} s; wrote {args.out / 'conv-study.json'}")
+    if args.plot is not None:
+        plot_conv_study(result).savefig(args.plot, dpi=120)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
