@@ -58,8 +58,8 @@ def conv_blockwise_vs_dense() -> None:
     import torch
 
     print(
-        f"\n{'conv network':<34}{'atoms':>8}{'dense Gram':>12}{'block-wise s':>14}"
-        f"{'dense s':>9}{'speed-up':>10}{'fwd+bwd s':>11}"
+        f"\n{'conv network':<34}{'atoms':>8}{'Gram entries':>14}{'NumPy s':>10}"
+        f"{'dense s':>9}{'speed-up':>10}{'torch fwd+bwd s':>17}"
     )
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -91,8 +91,8 @@ def conv_blockwise_vs_dense() -> None:
 
         label = f"{arch} {'x'.join(map(str, shape))} w{width} b{blocks}"
         print(
-            f"{label:<34}{a.n_atoms:>8}{entries:>12.1e}{t_fast:>14.4f}{dense}"
-            f"{_best_of(step):>11.3f}"
+            f"{label:<34}{a.n_atoms:>8}{entries:>14.1e}{t_fast:>10.4f}{dense}"
+            f"{_best_of(step):>17.3f}"
         )
     torch.set_num_threads(before)
 

@@ -265,3 +265,25 @@ def test_block_energies_are_the_dense_blocks(case):
         for b in range(a, arch.n_layers + 1):
             dense = G2[start[a - 1] : start[a], start[b - 1] : start[b]].sum()
             assert abs(energies.get((a, b), 0.0) - dense) <= 1e-10 * max(1.0, dense)
+
+
+def test_residual_conv_minimum_sits_in_the_shortcut_blocks():
+    """The chapter's finding on a small three-level network: shortcuts hold what is left."""
+    pytest.importorskip("torch")
+    from sparsity_widgets.frames.conv_induced import gram_block_energies
+    from sparsity_widgets.frames.minimize import minimize_frame_potential
+
+    minima = {}
+    for family in ("chain", "residual"):
+        arch = make_conv_architecture(family, input_shape=(1, 16), width=2, blocks=2, groups=3)
+        result = minimize_frame_potential(arch, max_iter=300)
+        minima[family] = result
+    arch = make_conv_architecture("residual", input_shape=(1, 16), width=2, blocks=2, groups=3)
+    residual = minima["residual"]
+    assert residual.converged
+    energies = gram_block_energies(arch, residual.weights)
+    shortcuts = {(e.source, e.target) for e in arch.edges if e.kind == "identity"}
+    in_shortcuts = sum(2 * v for ab, v in energies.items() if ab in shortcuts)
+    assert in_shortcuts / arch.n_structural_nonzeros > 0.99 * residual.value
+    # the chain's value after the same budget is an upper bound on its minimum, and lies below
+    assert minima["chain"].value < residual.value

@@ -153,3 +153,18 @@ def test_cli_conv_errors(capsys, argv, match):
 
     assert main(["frame-potential", *argv]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_the_chapter_shows_the_saved_quick_study():
+    """The table in the chapter is the saved result of the quick setting, line for line."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = json.loads((root / "book" / "results" / "frames-conv-quick.json").read_text())
+    assert result["complete"] and result["setting_name"] == "quick"
+    expected = json.loads(json.dumps(asdict(conv_study.CONV_SETTINGS["quick"])))
+    assert result["setting"] == expected
+    chapter = (root / "book" / "frame_potential.md").read_text()
+    for line in conv_study.format_conv_table(result).splitlines():
+        assert line in chapter
