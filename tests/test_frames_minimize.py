@@ -97,6 +97,8 @@ def test_bad_minimisation_arguments():
         minimize_frame_potential(arch, n_restarts=0)
     with pytest.raises(ValueError, match="device must be"):
         minimize_frame_potential(arch, device="tpu")
+    with pytest.raises(ValueError, match="architecture must be an Architecture"):
+        minimize_frame_potential((2, 3))
 
 
 def test_cli_json(capsys):
