@@ -608,6 +608,35 @@ def _zeros(weights: Sequence[Any], size: int, xp: Any) -> Any:
     return weights[0].new_zeros(size)
 
 
+def param_block_entries(
+    architecture: ConvArchitecture, edge: ConvEdge
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each filter weight of a parameter edge sits in its block ``A_ts``.
+
+    Entry ``k`` of the block is ``A_ts[source[k], target[k]] = h.ravel()[flat[k]]``, with
+    ``A_ts[(i, (r p + u) mod n_s), (o, p)] = h[i, o, u]``.
+
+    Returns
+    -------
+    source : ndarray of int, shape (c_s c_t N_t prod f,)
+        Source unit ``i N_s + position``: the row within the edge's block row.
+    target : ndarray of int, same shape
+        Target unit ``o N_t + p``: the column within layer ``t``'s block column.
+    flat : ndarray of int, same shape
+        Index into the flattened filter tensor of shape ``(c_s, c_t, *f)``.
+    """
+    a, e = architecture, edge
+    c_s, c_t = a.channels[e.source], a.channels[e.target]
+    grid_s, grid_t = a.grids[e.source], a.grids[e.target]
+    i, o, *rest = np.indices((c_s, c_t, *grid_t, *e.filter_size))
+    p, u = rest[: a.ndim], rest[a.ndim :]
+    q = [(e.stride * pd + ud) % n for pd, ud, n in zip(p, u, grid_s, strict=True)]
+    source = i * a.positions(e.source) + np.ravel_multi_index(q, grid_s)
+    target = o * a.positions(e.target) + np.ravel_multi_index(p, grid_t)
+    flat = np.ravel_multi_index((i, o, *u), (c_s, c_t, *e.filter_size))
+    return source.ravel(), target.ravel(), flat.ravel()
+
+
 def conv_dense_induced_dictionary(
     architecture: ConvArchitecture, weights: Sequence[Any]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -636,15 +665,9 @@ def conv_dense_induced_dictionary(
         cols = col_start[t - 1]
         if e.kind == "param":
             h = np.asarray(next(w_iter), dtype=np.float64)
-            for p in itertools.product(*(range(n) for n in a.grids[t])):
-                for u in itertools.product(*(range(f) for f in e.filter_size)):
-                    q = tuple(
-                        (e.stride * pd + ud) % n for pd, ud, n in zip(p, u, a.grids[s], strict=True)
-                    )
-                    rows = row + np.arange(c_s) * n_s + np.ravel_multi_index(q, a.grids[s])
-                    atoms = cols + np.arange(c_t) * n_t + np.ravel_multi_index(p, a.grids[t])
-                    B[np.ix_(rows, atoms)] += h[(slice(None), slice(None), *u)]
-                    mask[np.ix_(rows, atoms)] = True
+            source, target, flat = param_block_entries(a, e)
+            np.add.at(B, (row + source, cols + target), h.reshape(-1)[flat])
+            mask[row + source, cols + target] = True
         else:
             idx = np.arange(c_t * n_t)
             B[row + idx, cols + idx] = 1.0

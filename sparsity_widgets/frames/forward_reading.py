@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .conv_induced import ConvArchitecture, ConvEdge
+from .conv_induced import ConvArchitecture, ConvEdge, param_block_entries
 from .induced import Architecture, array_namespace, check_weights
 
 __all__ = ["forward_dense_dictionary", "forward_frame_potential"]
@@ -35,19 +35,6 @@ def _as_conv(architecture: Architecture | ConvArchitecture) -> ConvArchitecture:
         ((1,),) * len(architecture.widths),
         tuple(ConvEdge(e.source, e.target, e.kind, 1) for e in architecture.edges),
     )
-
-
-def _param_positions(a: ConvArchitecture, e: ConvEdge) -> tuple[np.ndarray, ...]:
-    """``(source unit, target unit, flat filter index)`` of every entry of ``A_ts``."""
-    c_s, c_t = a.channels[e.source], a.channels[e.target]
-    grid_s, grid_t = a.grids[e.source], a.grids[e.target]
-    i, o, *rest = np.indices((c_s, c_t, *grid_t, *e.filter_size))
-    p, u = rest[: a.ndim], rest[a.ndim :]
-    q = [(e.stride * pd + ud) % n for pd, ud, n in zip(p, u, grid_s, strict=True)]
-    source = i * a.positions(e.source) + np.ravel_multi_index(q, grid_s)
-    target = o * a.positions(e.target) + np.ravel_multi_index(p, grid_t)
-    flat = np.ravel_multi_index((i, o, *u), (c_s, c_t, *e.filter_size))
-    return source.ravel(), target.ravel(), flat.ravel()
 
 
 def forward_dense_dictionary(
@@ -97,14 +84,14 @@ def forward_dense_dictionary(
                 continue  # data moved to the right-hand side: no block
             if w is None:
                 raise ValueError("forward reading: the first layer needs filters from the input.")
-            source, target, flat = _param_positions(a, e)
+            source, target, flat = param_block_entries(a, e)
             put(source, col[0] + target, w[flat])
             continue
         if w is None:  # shortcut: -I under the source, in the target's row
             n = units[e.source]
             put(row[e.target] + np.arange(n), col[e.source - 1] + np.arange(n), -xp.ones(n))
             continue
-        source, target, flat = _param_positions(a, e)
+        source, target, flat = param_block_entries(a, e)
         put(row[e.target] + target, col[e.source - 1] + source, -w[flat])
     index = (np.concatenate(rows), np.concatenate(cols))
     if xp is np:
