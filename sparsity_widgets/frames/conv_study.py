@@ -32,8 +32,8 @@ import numpy as np
 
 from .._io import atomic_write_text
 from .._validation import check_choice
-from .conv_induced import ConvArchitecture, make_conv_architecture
-from .study import summarize
+from .conv_induced import make_conv_architecture
+from .study import correlation_lines, summarize
 
 __all__ = [
     "CONV_SETTINGS",
@@ -112,18 +112,16 @@ def _jobs(setting: ConvStudySetting) -> list[tuple[str, int, int]]:
     return jobs + [("dense", n, g) for n, g in setting.dense_grid]
 
 
-def _architecture(
-    setting: ConvStudySetting, input_shape: tuple[int, ...], job: tuple[str, int, int]
-) -> ConvArchitecture:
+def _model_options(setting: ConvStudySetting, job: tuple[str, int, int]) -> dict[str, Any]:
+    """Keyword options of both :func:`.make_conv_architecture` and the ``edge-conv-net`` model."""
     arch, blocks, width = job
-    return make_conv_architecture(
-        arch,
-        input_shape=input_shape,
-        width=width,
-        blocks=blocks,
-        groups=setting.groups,
-        filter_size=setting.filter_size,
-    )
+    return {
+        "arch": arch,
+        "width": width,
+        "blocks": blocks,
+        "groups": setting.groups,
+        "filter_size": setting.filter_size,
+    }
 
 
 def _load(setting: ConvStudySetting, data_dir: str | None) -> Any:
@@ -209,7 +207,8 @@ def run_conv_study(
         if job in done:
             rows.append(done[job])
             continue
-        architecture = _architecture(setting, input_shape, job)
+        options = _model_options(setting, job)
+        architecture = make_conv_architecture(input_shape=input_shape, **options)
         fp = minimize_frame_potential(
             architecture,
             n_restarts=setting.restarts,
@@ -221,13 +220,7 @@ def run_conv_study(
         for seed in setting.seeds:
             config = TrainConfig(
                 model="edge-conv-net",
-                model_options={
-                    "arch": job[0],
-                    "width": job[2],
-                    "blocks": job[1],
-                    "groups": setting.groups,
-                    "filter_size": setting.filter_size,
-                },
+                model_options=options,
                 dataset=setting.dataset,
                 dataset_options={} if setting.n_train is None else {"n_train": setting.n_train},
                 epochs=setting.epochs,
@@ -305,16 +298,8 @@ def format_conv_table(result: dict[str, Any]) -> str:
             f"{r['arch']:<9}{r['blocks']:>7}{r['width']:>6}{r['n_layers']:>7}"
             f"{r['n_parameters']:>9}{r['min_frame_potential']:>12.3e}{r['val_error']:>9.3f}"
         )
-    c = result["correlations"]
-    if c:
-        lines.append(
-            f"log10 min F^2 vs test error: Pearson {c['pearson_fp_error']:.2f}, "
-            f"Spearman {c['spearman_fp_error']:.2f}"
-        )
-        lines.append(
-            f"log10 weights vs test error: Pearson {c['pearson_params_error']:.2f}, "
-            f"Spearman {c['spearman_params_error']:.2f}"
-        )
+    if result["correlations"]:
+        lines += correlation_lines(result["correlations"], "test error")
     return "\n".join(lines)
 
 

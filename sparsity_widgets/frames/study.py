@@ -248,16 +248,19 @@ def format_table(result: dict[str, Any]) -> str:
             f"{r['arch']:<9}{r['depth']:>6}{r['width']:>6}{r['n_parameters']:>9}"
             f"{r['min_frame_potential']:>12.3e}{r['val_error']:>9.3f}"
         )
-    c = result["correlations"]
-    lines.append(
-        f"log10 min F^2 vs val error: Pearson {c['pearson_fp_error']:.2f}, "
-        f"Spearman {c['spearman_fp_error']:.2f}"
-    )
-    lines.append(
-        f"log10 weights vs val error: Pearson {c['pearson_params_error']:.2f}, "
-        f"Spearman {c['spearman_params_error']:.2f}"
-    )
+    lines += correlation_lines(result["correlations"], "val error")
     return "\n".join(lines)
+
+
+def correlation_lines(correlations: dict[str, float], error: str) -> list[str]:
+    """The two correlation lines under a study's table (``error`` names the error column)."""
+    c = correlations
+    return [
+        f"log10 min F^2 vs {error}: Pearson {c['pearson_fp_error']:.2f}, "
+        f"Spearman {c['spearman_fp_error']:.2f}",
+        f"log10 weights vs {error}: Pearson {c['pearson_params_error']:.2f}, "
+        f"Spearman {c['spearman_params_error']:.2f}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
