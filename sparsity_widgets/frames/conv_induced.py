@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -146,7 +148,9 @@ class ConvArchitecture:
             raise ValueError(f"grids must all have the same number of dimensions; got {grids}.")
         object.__setattr__(self, "channels", channels)
         object.__setattr__(self, "grids", grids)
-        object.__setattr__(self, "edges", tuple(self._checked_edge(e, ndim) for e in self.edges))
+        pairs = Counter((e.source, e.target) for e in self.edges)
+        edges = tuple(self._checked_edge(e, ndim, pairs) for e in self.edges)
+        object.__setattr__(self, "edges", edges)
         for t in range(1, depth + 1):
             if not any(e.target == t for e in self.edges):
                 raise ValueError(f"layer {t} has no incoming edge.")
@@ -157,13 +161,13 @@ class ConvArchitecture:
             raise ValueError(f"outputs must be layers in 1..{depth}; got {self.outputs!r}.")
         object.__setattr__(self, "outputs", tuple(int(o) for o in outputs))
 
-    def _checked_edge(self, e: ConvEdge, ndim: int) -> ConvEdge:
+    def _checked_edge(self, e: ConvEdge, ndim: int, pairs: Counter) -> ConvEdge:
         check_choice("edge kind", e.kind, EDGE_KINDS)
         depth = len(self.channels) - 1
         label = f"edge {e.source} -> {e.target}"
         if not (0 <= e.source < e.target <= depth):
             raise ValueError(f"{label} must satisfy 0 <= source < target <= {depth}.")
-        if sum((d.source, d.target) == (e.source, e.target) for d in self.edges) > 1:
+        if pairs[(e.source, e.target)] > 1:
             raise ValueError(f"{label} appears twice.")
         stride = check_int(f"{label}: stride", e.stride, minimum=1)
         f = e.filter_size
@@ -232,9 +236,11 @@ class ConvArchitecture:
         """Rows of the induced dictionary: ``sum c_s N_s`` over all edges."""
         return sum(self.channels[e.source] * self.positions(e.source) for e in self.edges)
 
-    @property
+    @cached_property
     def n_structural_nonzeros(self) -> int:
         """``N(G)``: structurally nonzero off-diagonal entries of the Gram matrix.
+
+        Computed once per architecture (the minimiser divides by it at every evaluation).
 
         A diagonal block with a parameter edge in is full over the shifts where some incoming
         filter overlaps itself: ``N_t (|D_t| c_t^2 - c_t)`` with ``D_t`` the set of such shifts
