@@ -15,6 +15,7 @@ _EXPORTS = {
     "FlatForest": ".flat_forest",
     "MTermCurve": ".approximation",
     "MTermSlope": ".approximation",
+    "SmallSampleWarning": ".forest",
     "SparsityCurve": ".tau_star",
     "TauStarEstimate": ".tau_star",
     "WaveletForest": ".forest",

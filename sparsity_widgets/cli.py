@@ -15,8 +15,10 @@
     (train and probe a ReLU and a step MNIST-1D CNN on the CPU); see
     :mod:`sparsity_widgets.studies.cli`.
 
-User errors (missing file, missing arrays, bad shapes, NaN, one class, a window no tau falls
-in) print one line to stderr and exit with status 2, without a traceback.
+User errors (a bad option value, missing file, missing arrays, bad shapes, NaN, one class, a
+window no tau falls in, an ``--out`` that is a file or cannot be written, an ``--out`` another
+run is writing) print one line to stderr and exit with status 2, without a traceback. Every
+command with ``--out`` checks the folder before any work.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._io import atomic_write, atomic_write_text
+from ._cli_args import OneLineParser, int_at_least, n_jobs, non_negative_int, positive_int
+from ._io import atomic_write, atomic_write_text, check_output_dir
+from ._run_lock import RunFolderInUseError
 from .datasets import SYNTHETIC_DATASETS, make_synthetic
 from .forest import BUILDERS, NORM_WEIGHTS, WaveletForest
 from .frames.cli import add_parser as _add_frame_potential_parser
@@ -66,8 +70,12 @@ def _max_features(text: str) -> int | float | str | None:
 
 def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("probe")
-    group.add_argument("--trees", type=int, default=3, help="number of trees (default: 3)")
-    group.add_argument("--depth", type=int, default=15, help="maximum tree depth (default: 15)")
+    group.add_argument(
+        "--trees", type=positive_int, default=3, help="number of trees (default: 3)"
+    )
+    group.add_argument(
+        "--depth", type=positive_int, default=15, help="maximum tree depth (default: 15)"
+    )
     group.add_argument(
         "--max-features",
         type=_max_features,
@@ -89,9 +97,14 @@ def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--eps-high", type=float, default=None, help="window end (default 0.4; rad or deg by rule)"
     )
-    group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     group.add_argument(
-        "--n-jobs", type=int, default=None, help="threads for the trees (default: all cores)"
+        "--seed", type=non_negative_int, default=0, help="random seed (default: 0)"
+    )
+    group.add_argument(
+        "--n-jobs",
+        type=n_jobs,
+        default=None,
+        help="threads for the trees, -1 for all cores (default: all cores)",
     )
     group.add_argument(
         "--builder",
@@ -103,7 +116,7 @@ def _add_probe_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sparsity-widgets",
         description="Sparsity Probe: tau-sparsity and alpha* of (features, labels).",
     )
@@ -118,7 +131,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     synth = sub.add_parser("synthetic", help="score a built-in synthetic data set")
     synth.add_argument("name", choices=sorted(SYNTHETIC_DATASETS), help="data set")
-    synth.add_argument("--n", type=int, default=4000, help="number of samples (default: 4000)")
+    synth.add_argument(
+        "--n", type=int_at_least(2), default=4000, help="number of samples (default: 4000)"
+    )
     synth.add_argument("--noise", type=float, default=None, help="noise level (set's default)")
     synth.add_argument(
         "--shuffle-labels", action="store_true", help="permute the labels (a no-structure control)"
@@ -128,8 +143,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "synthetic-demo", help="every synthetic set with true and shuffled labels"
     )
-    demo.add_argument("--n", type=int, default=4000, help="samples per set (default: 4000)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument(
+        "--n", type=int_at_least(2), default=4000, help="samples per set (default: 4000)"
+    )
+    demo.add_argument(
+        "--seed", type=non_negative_int, default=0, help="random seed (default: 0)"
+    )
     demo.add_argument(
         "--out",
         type=Path,
@@ -146,6 +165,14 @@ def _build_parser() -> argparse.ArgumentParser:
 def _load_npz(path: Path, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
     if not path.exists():
         raise UserError(f"{path}: no such file")
+    if path.is_file() and not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            single = fh.read(6) == b"\x93NUMPY"
+        if not single:
+            raise UserError(
+                f"{path}: not a NumPy .npz archive (it is not a zip file); save arrays with "
+                f"numpy.savez({str(path)!r}, X=..., y=...)"
+            )
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
@@ -299,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            check_output_dir(args.out, option="--out")
         if args.command == "score":
             X, y = _load_npz(args.data, args.x_key, args.y_key)
             result = _score(X, y, args, {"source": str(args.data)})
@@ -321,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(result))
             else:
                 _print_demo(result)
-    except (UserError, ValueError, FileNotFoundError, ImportError) as exc:
+    except (UserError, ValueError, FileNotFoundError, ImportError, RunFolderInUseError) as exc:
         print(f"sparsity-widgets {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0

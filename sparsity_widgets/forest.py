@@ -11,6 +11,7 @@ after the fit runs in numba kernels over the trees' flat arrays.
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ from ._validation import (
     check_features,
     check_finite_rows,
     check_int,
+    check_n_jobs,
+    check_random_state,
     check_target,
     reject_nonfinite_block,
 )
@@ -36,11 +39,38 @@ from .flat_forest import FlatForest, build_flat_forest, flatten_sklearn_trees
 from .tau_star import SparsityCurve, TauStarEstimate, estimate_tau_star, sparsity_curve
 from .tree_builder import build_forest_arrays
 
-__all__ = ["BUILDERS", "NORM_WEIGHTS", "WaveletForest", "minmax_normalise"]
+__all__ = [
+    "BUILDERS",
+    "MIN_RELIABLE_SAMPLES",
+    "NORM_WEIGHTS",
+    "SmallSampleWarning",
+    "WaveletForest",
+    "minmax_normalise",
+]
 
 NORM_WEIGHTS = ("samples", "volume")
 BUILDERS = ("numba", "sklearn")
 _CHUNK_ROWS = 4096
+_SKLEARN_MAX_SEED = 2**32 - 1  # scikit-learn's forests take integer seeds below 2**32
+
+MIN_RELIABLE_SAMPLES = 100
+"""Below this many training samples :meth:`WaveletForest.estimate` warns (SmallSampleWarning).
+
+Why 100: on the 2-D synthetic sets (10-20 seeds, paper rule, default forest) alpha* at n = 20 is
+0.43 for circles and 0.42 for the same points with shuffled labels: the estimate cannot tell
+structure from noise. From n = 50 the two separate, at n = 100 by about five standard deviations
+(0.333 +- 0.011 against 0.277 +- 0.006). With n = 2 alpha* came out as 2.06. Even above the bound
+alpha* keeps falling as n grows (circles: 0.34 at n = 100, 0.27 at 1000, 0.24 at 4000), so
+estimates are comparable only at equal n; the book and the demo use 4000 samples."""
+
+
+class SmallSampleWarning(UserWarning):
+    """The forest was fitted on fewer than :data:`MIN_RELIABLE_SAMPLES` samples, too few for a
+    meaningful tau* / alpha* estimate (see there for the measurement behind the bound).
+
+    Silence it deliberately with ``warnings.filterwarnings("ignore",
+    category=SmallSampleWarning)``.
+    """
 
 
 def minmax_normalise(
@@ -69,8 +99,8 @@ def minmax_normalise(
     return out
 
 
-def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column minima and ranges in one pass over row chunks, rejecting non-finite values."""
+def _column_extremes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column minima and maxima in one pass over row chunks, rejecting non-finite values."""
     minimum = np.empty(X.shape[1])
     maximum = np.empty(X.shape[1])
     for start in range(0, X.shape[0], _CHUNK_ROWS):
@@ -82,9 +112,35 @@ def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         else:
             np.minimum(minimum, block.min(axis=0), out=minimum)
             np.maximum(maximum, block.max(axis=0), out=maximum)
-    scale = maximum - minimum
+    return minimum, maximum
+
+
+def _column_scale(minimum: np.ndarray, maximum: np.ndarray) -> np.ndarray:
+    """Column ranges ``maximum - minimum`` (1 for constant columns).
+
+    A range beyond the largest float64 (values near +-1.8e308 of both signs) would make every
+    normalised value 0 or NaN; it is refused with a message that says how to rescale.
+    """
+    with np.errstate(over="ignore"):
+        scale = maximum - minimum
+    overflow = np.flatnonzero(~np.isfinite(scale))
+    if overflow.size:
+        j = int(overflow[0])
+        raise ValueError(
+            f"X column {j} spans [{minimum[j]:.4g}, {maximum[j]:.4g}]: its range max - min "
+            f"overflows float64 (largest {np.finfo(np.float64).max:.4g}), so it cannot be "
+            f"min-max normalised ({overflow.size} column(s) affected). Divide X by a power of "
+            "two first, e.g. X / 4: that leaves the normalised features, hence the forest, "
+            "unchanged."
+        )
     scale[~(scale > 0)] = 1.0  # constant columns
-    return minimum, scale
+    return scale
+
+
+def _column_range(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column minima and ranges in one pass over row chunks, rejecting non-finite values."""
+    minimum, maximum = _column_extremes(X)
+    return minimum, _column_scale(minimum, maximum)
 
 
 class WaveletForest:
@@ -108,11 +164,13 @@ class WaveletForest:
     min_samples_leaf : int, default=1
         Minimum samples in a leaf.
     random_state : int, numpy Generator/RandomState or None, default=None
-        Seed of the forest.
+        Seed of the forest: None, an integer >= 0 (below 2**32 with ``builder="sklearn"``), a
+        numpy Generator or a RandomState. With ``builder="sklearn"`` a Generator supplies the
+        integer seed scikit-learn is given (one draw per fit).
     n_jobs : int or None, default=None
         Parallel jobs for fitting the trees. ``builder="numba"``: the number of numba threads,
         None or a value below 1 meaning all of them. ``builder="sklearn"``: scikit-learn
-        semantics (None is one job).
+        semantics (None is one job, -1 all cores, 0 is refused).
     builder : {"numba", "sklearn"}, default="numba"
         Who grows the trees. "numba" (the default; see ``benchmarks/bench_score.py`` for its
         speed): the exact builder of :func:`sparsity_widgets.tree_builder.build_forest_arrays`,
@@ -123,6 +181,10 @@ class WaveletForest:
         feature order) and in its random stream (bootstrap counts and feature draws come from
         ``numpy.random.Generator(random_state)``), so the same seed gives other
         bootstrap samples than scikit-learn, with the same distribution.
+    allow_many_classes : bool, default=False
+        Accept 1-D labels with more than ``n_samples / 2`` classes. Without it such labels are
+        refused: they are nearly always a real-valued target passed as 1-D (pass it as
+        ``y.reshape(-1, 1)``), and their one-hot encoding needs ``8 * n * n_classes`` bytes.
 
     Attributes
     ----------
@@ -139,6 +201,14 @@ class WaveletForest:
     estimator_ : sklearn.ensemble.RandomForestRegressor or None
         The fitted scikit-learn forest (on normalised float32 features); None when
         ``builder="numba"`` grew the trees.
+
+    Notes
+    -----
+    The estimate depends on the sample size: alpha* falls as n grows, so compare estimates
+    only at equal n. :meth:`estimate` warns (:class:`SmallSampleWarning`) below
+    :data:`MIN_RELIABLE_SAMPLES` = 100 samples, where it is unreliable; ``fit`` refuses data on
+    which no tree can split (fewer than ``2 * min_samples_leaf`` samples, or every feature
+    column constant).
 
     Examples
     --------
@@ -161,6 +231,7 @@ class WaveletForest:
         random_state: Any = None,
         n_jobs: int | None = None,
         builder: str = "numba",
+        allow_many_classes: bool = False,
     ) -> None:
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -171,6 +242,7 @@ class WaveletForest:
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.builder = builder
+        self.allow_many_classes = allow_many_classes
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self) -> None:
@@ -180,6 +252,10 @@ class WaveletForest:
         check_choice("norm_weight", self.norm_weight, NORM_WEIGHTS)
         check_choice("bootstrap", self.bootstrap, (True, False))
         check_choice("builder", self.builder, BUILDERS)
+        check_choice("allow_many_classes", self.allow_many_classes, (True, False))
+        sklearn = self.builder == "sklearn"
+        check_n_jobs(self.n_jobs, allow_zero=not sklearn)
+        check_random_state(self.random_state, max_int=_SKLEARN_MAX_SEED if sklearn else None)
         mf = self.max_features
         if mf is None or mf in ("sqrt", "log2"):
             return
@@ -205,6 +281,7 @@ class WaveletForest:
             "random_state",
             "n_jobs",
             "builder",
+            "allow_many_classes",
         )
         return {name: getattr(self, name) for name in names}
 
@@ -230,17 +307,42 @@ class WaveletForest:
         X : array-like, shape (n_samples, n_features)
             Features; float32 or float64, any memory order. Min-max normalised per column.
         y : array-like, shape (n_samples,) or (n_samples, n_outputs)
-            Class labels (one-hot encoded internally) or a real target.
+            Class labels (one-hot encoded internally): all numbers or all strings, floats only
+            when integer-valued, at most ``n_samples / 2`` classes unless
+            ``allow_many_classes``. Or a real target of shape (n_samples, n_outputs): a
+            real-valued function is ``y.reshape(-1, 1)``.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            For bad parameters or data, each message naming what was expected and received;
+            also when no tree could split: fewer than ``2 * min_samples_leaf`` samples, or every
+            feature column of X constant.
         """
         self._check_params()
         X = check_features(X)
-        target, classes = check_target(y, X.shape[0])
+        n, d = X.shape
+        if n < 2 * self.min_samples_leaf:
+            raise ValueError(
+                f"X has {n} samples, but min_samples_leaf={self.min_samples_leaf} needs at least "
+                f"2 * min_samples_leaf = {2 * self.min_samples_leaf} for a tree to split; pass "
+                "more samples or lower min_samples_leaf."
+            )
+        target, classes = check_target(y, n, allow_many_classes=self.allow_many_classes)
+        minimum, maximum = _column_extremes(X)  # also rejects NaN and infinite values
+        if not (maximum > minimum).any():
+            raise ValueError(
+                f"every feature column of X is constant (n = {n} samples, d = {d} features): no "
+                "split is possible, so the trees are single leaves with no wavelets to measure. "
+                "Check that X holds the intended features (a layer of dead units, for example)."
+            )
+        scale = _column_scale(minimum, maximum)
+        random_state = self.random_state
         if self.builder == "numba":
-            minimum, scale = _column_range(X)  # also rejects NaN and infinite values
             # the builder reads X itself and normalises on the fly: no float32 copy of X
             arrays = build_forest_arrays(
                 X,
@@ -250,7 +352,7 @@ class WaveletForest:
                 max_features=self.max_features,
                 min_samples_leaf=self.min_samples_leaf,
                 bootstrap=self.bootstrap,
-                random_state=self.random_state,
+                random_state=random_state,
                 n_threads=self.n_jobs,
                 feature_min=minimum,
                 feature_scale=scale,
@@ -268,7 +370,8 @@ class WaveletForest:
             )
             forest = None
         else:
-            minimum, scale = _column_range(X)
+            if isinstance(random_state, np.random.Generator):
+                random_state = int(random_state.integers(0, _SKLEARN_MAX_SEED, endpoint=True))
             X_unit = minmax_normalise(X, minimum, scale)
             forest = RandomForestRegressor(
                 n_estimators=self.n_trees,
@@ -276,7 +379,7 @@ class WaveletForest:
                 max_features=1.0 if self.max_features is None else self.max_features,
                 bootstrap=self.bootstrap,
                 min_samples_leaf=self.min_samples_leaf,
-                random_state=self.random_state,
+                random_state=random_state,
                 n_jobs=self.n_jobs,
             )
             # a single output goes in as a 1-D target, as scikit-learn expects (same trees)
@@ -367,8 +470,26 @@ class WaveletForest:
         Returns
         -------
         TauStarEstimate
+
+        Warns
+        -----
+        SmallSampleWarning
+            When the forest was fitted on fewer than :data:`MIN_RELIABLE_SAMPLES` (100)
+            samples: the estimate is then unreliable, and at any n it is comparable only with
+            estimates at the same n.
         """
-        return estimate_tau_star(self.sparsity_curve(taus), rule, eps_low, eps_high)
+        curve = self.sparsity_curve(taus)
+        if self.n_samples_fit_ < MIN_RELIABLE_SAMPLES:
+            warnings.warn(
+                f"alpha* from n = {self.n_samples_fit_} samples is unreliable: below "
+                f"MIN_RELIABLE_SAMPLES = {MIN_RELIABLE_SAMPLES} samples the estimate reflects the "
+                "sample size more than the labels (at n = 20 it cannot tell a labelled set from "
+                "the same points with shuffled labels), and alpha* falls as n grows, so it is "
+                f"comparable only at equal n. Fit on at least {MIN_RELIABLE_SAMPLES} samples.",
+                SmallSampleWarning,
+                stacklevel=2,
+            )
+        return estimate_tau_star(curve, rule, eps_low, eps_high)
 
     # ------------------------------------------------------------------ prediction
     def _check_new_features(self, X: Any) -> np.ndarray:

@@ -40,7 +40,7 @@ import numba
 import numpy as np
 
 from ._numerics.tree_builder import grow_tree
-from ._validation import check_finite_rows
+from ._validation import check_finite_rows, check_random_state
 
 __all__ = ["build_forest_arrays", "one_hot_classes", "resolve_max_features"]
 
@@ -88,18 +88,12 @@ def _check_positive_int(name: str, value: Any, minimum: int) -> int:
 
 
 def _generator(random_state: Any) -> np.random.Generator:
+    random_state = check_random_state(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
-    if random_state is None or (
-        isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
-    ):
-        return np.random.default_rng(random_state)
-    raise ValueError(
-        "random_state must be None, an integer, a numpy Generator or a RandomState; got "
-        f"{random_state!r}."
-    )
+    return np.random.default_rng(random_state)
 
 
 def one_hot_classes(target: np.ndarray) -> np.ndarray | None:

@@ -17,6 +17,8 @@ def _power_law_curve(rate, n=2000):
 @given(st.floats(0.1, 3.0))
 def test_slope_recovers_an_exact_power_law(rate):
     fit = _power_law_curve(rate).slope()
+    # a least-squares line through exact log-log points: only round-off (~1e-14) separates it
+    # from the rate; the intercept is 0, hence absolute
     assert fit.slope == pytest.approx(-rate, rel=1e-9)
     assert fit.alpha == pytest.approx(rate, rel=1e-9)
     assert fit.intercept == pytest.approx(0.0, abs=1e-8)

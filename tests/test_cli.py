@@ -1,6 +1,7 @@
 """The command line: JSON output, the promised orderings, one-line errors."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -116,11 +117,23 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, make_path, m
     assert proc.stdout == ""
 
 
-def test_not_an_npz_file(tmp_path):
+def one_error_line(capsys) -> str:
+    """The one line a failed command printed to stderr (and nothing on stdout)."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+def test_not_an_npz_file(tmp_path, capsys):
     path = tmp_path / "text.npz"
     path.write_text("hello")
-    proc = run_cli("score", str(path))
-    assert proc.returncode == 2 and "not a readable NumPy .npz file" in proc.stderr
+    assert main(["score", str(path)]) == 2
+    assert one_error_line(capsys) == (
+        f"sparsity-widgets score: error: {path}: not a NumPy .npz archive (it is not a zip "
+        f"file); save arrays with numpy.savez({str(path)!r}, X=..., y=...)"
+    )
 
 
 def test_empty_window_is_a_user_error():
@@ -134,6 +147,156 @@ def test_bad_option_values_are_rejected_by_argparse():
     assert proc.returncode == 2 and "invalid choice: 'moons'" in proc.stderr
     proc = run_cli("synthetic", "circles", "--max-features", "lots")
     assert proc.returncode == 2 and "expected 'all', 'sqrt', 'log2'" in proc.stderr
+
+
+BAD_INTEGERS = [
+    (["score", "data.npz", "--seed", "-1"], "--seed", "a non-negative integer", "-1"),
+    (["probe", "--n-samples", "-3"], "--n-samples", "a positive integer", "-3"),
+    (["probe", "--max-width", "0"], "--max-width", "a positive integer", "0"),
+    (["probe", "--umap", "-1"], "--umap", "a non-negative integer", "-1"),
+    (["probe", "--seeds", "0,-1"], "--seeds", "non-negative integers like 0,1,2", "'0,-1'"),
+    (["synthetic", "circles", "--trees", "0"], "--trees", "a positive integer", "0"),
+    (["synthetic", "circles", "--depth", "deep"], "--depth", "a positive integer", "'deep'"),
+    (["synthetic", "circles", "--n", "1"], "--n", "an integer >= 2", "1"),
+    (
+        ["synthetic", "circles", "--n-jobs", "0"],
+        "--n-jobs",
+        "a positive number of threads or -1 (all cores)",
+        "'0'",
+    ),
+    (["synthetic-demo", "--seed", "-2"], "--seed", "a non-negative integer", "-2"),
+    (["train", "--epochs", "0"], "--epochs", "a positive integer", "0"),
+    (["train", "--batch-size", "-8"], "--batch-size", "a positive integer", "-8"),
+    (["train", "--checkpoint-every", "0"], "--checkpoint-every", "a positive integer", "0"),
+    (["train", "--n-train", "0"], "--n-train", "a positive integer", "0"),
+    (["train", "--n-test", "-5"], "--n-test", "a positive integer", "-5"),
+    (["train", "--seed", "-1"], "--seed", "a non-negative integer", "-1"),
+    (
+        ["study", "all", "--n-jobs", "-2"],
+        "--n-jobs",
+        "a positive number of threads or -1 (all cores)",
+        "'-2'",
+    ),
+    (["frame-potential", "--max-iter", "0"], "--max-iter", "a positive integer", "0"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "expected", "got"), BAD_INTEGERS)
+def test_bad_integer_options_name_the_option_in_one_line(capsys, args, option, expected, got):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    command = args[0]
+    assert one_error_line(capsys) == (
+        f"sparsity-widgets {command}: error: argument {option}: expected {expected}; got {got} "
+        f"(see sparsity-widgets {command} --help)"
+    )
+
+
+def test_missing_argument_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", "somewhere"])
+    assert exit_info.value.code == 2
+    assert one_error_line(capsys) == (
+        "sparsity-widgets train: error: the following arguments are required: --model "
+        "(see sparsity-widgets train --help)"
+    )
+
+
+# --- --out is checked before any work ---------------------------------------------------------
+
+OUT_COMMANDS = [
+    (["train", "--model", "mlp"], "sparsity_widgets.studies.cli._run_train"),
+    (["probe", "--model", "mlp"], "sparsity_widgets.studies.cli._run_probe"),
+    (["study", "activations"], "sparsity_widgets.studies.cli._run_study"),
+    (["demo"], "sparsity_widgets.studies.cli._run_demo"),
+    (["synthetic-demo"], "sparsity_widgets.cli._run_synthetic_demo"),
+]
+
+
+def _never(*args, **kwargs):
+    raise AssertionError("the command did work before checking --out")
+
+
+@pytest.mark.parametrize(("args", "runner"), OUT_COMMANDS)
+def test_out_that_is_a_file_fails_before_any_work(tmp_path, capsys, monkeypatch, args, runner):
+    monkeypatch.setattr(runner, _never)
+    file = tmp_path / "file"
+    file.write_text("x")
+    assert main([*args, "--out", str(file)]) == 2
+    assert one_error_line(capsys) == (
+        f"sparsity-widgets {args[0]}: error: --out {str(file)!r} is an existing file, not a "
+        "folder; choose a folder path for the results."
+    )
+    assert main([*args, "--out", str(file / "run")]) == 2
+    assert one_error_line(capsys) == (
+        f"sparsity-widgets {args[0]}: error: --out {str(file / 'run')!r} cannot be created: "
+        f"{str(file)!r} is a file, not a folder; choose a path under a folder."
+    )
+
+
+@pytest.mark.parametrize(("args", "runner"), OUT_COMMANDS)
+def test_read_only_out_fails_before_any_work(tmp_path, capsys, monkeypatch, args, runner):
+    # Tests run as root, which may write into a chmod 555 folder: make the write test fail as
+    # it does for an ordinary user there (tempfile.mkstemp raising EACCES).
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(runner, _never)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    assert one_error_line(capsys) == (
+        f"sparsity-widgets {args[0]}: error: --out {str(tmp_path)!r} is not writable (Permission "
+        "denied); choose a folder you can write to."
+    )
+
+
+# --- help and errors mention only what exists -------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["train", "probe"])
+def test_list_models_and_list_datasets(capsys, command):
+    pytest.importorskip("torch")
+    from sparsity_widgets.datasets import DATASETS
+    from sparsity_widgets.models import MODELS
+
+    for flag, names in (("--list-models", MODELS), ("--list-datasets", DATASETS)):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, flag])  # no --model or --out needed
+        assert exit_info.value.code == 0
+        assert capsys.readouterr().out.splitlines() == list(names)
+
+
+@pytest.mark.parametrize("command", ["score", "train", "probe", "study", "demo"])
+def test_every_option_the_help_points_to_exists(capsys, command):
+    from sparsity_widgets.cli import _build_parser
+
+    (subparsers,) = [a for a in _build_parser()._actions if a.dest == "command"]
+    options = set(subparsers.choices[command]._option_string_actions)
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    pointed = re.findall(r"see (--[a-z-]+)", " ".join(capsys.readouterr().out.split()))
+    assert command not in ("train", "probe") or "--list-models" in pointed
+    for option in pointed:
+        assert option in options, option
+
+
+def test_no_resume_starts_over_where_the_message_says(tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "run"
+    args = ["train", "--model", "mlp", "--dataset", "circles", "--n-train", "200"]
+    args += ["--n-test", "100", "--epochs", "1", "--device", "cpu", "--json", "--out", str(out)]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--lr", "0.01"]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"sparsity-widgets train: error: {str(out)!r} holds a run with a ")
+    assert "(lr: saved 0.001, now 0.01)" in line
+    assert "pass resume=False (--no-resume on the command line) to start over" in line
+    assert main([*args, "--lr", "0.01", "--no-resume"]) == 0
+    assert json.loads((out / "config.json").read_text())["lr"] == 0.01
 
 
 def test_synthetic_demo_writes_results_and_figure(tmp_path):

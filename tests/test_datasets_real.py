@@ -305,7 +305,8 @@ def test_mnist1d_standard_split():
     assert set(np.unique(splits.train.y)) == set(range(10))
     assert splits.info["seed"] == 42 and splits.info["num_samples"] == 5000
     assert splits.train.name == "mnist1d/train" and splits.test.name == "mnist1d/test"
-    # the generator standardises the whole set
+    # the generator standardises the whole set (in float64: mean 2e-11); what is left is the
+    # float32 storage and a float32 mean over 200 000 values, ~1e-6, far inside 1e-3
     both = np.concatenate([splits.train.X.ravel(), splits.test.X.ravel()])
     assert abs(both.mean()) < 1e-3 and abs(both.std() - 1) < 1e-3
 
@@ -409,7 +410,7 @@ def test_cifar10_loads_exactly_what_was_written(cifar_root):
     # channel planes: the first 1024 values of a row are the red 32 x 32 image, row by row
     np.testing.assert_array_equal(images[2, 0, 1, :], written["train_data"][2, 32:64])
     np.testing.assert_array_equal(images[2, 2, 31, 31], written["train_data"][2, 3071])
-    np.testing.assert_allclose(
+    np.testing.assert_allclose(  # float32 bytes / 255 against float64: 6e-8 relative
         test.X, written["test_data"].reshape(10, 3, 32, 32) / 255.0, rtol=1e-6
     )
     assert 0.0 <= train.X.min() and train.X.max() <= 1.0
@@ -593,6 +594,8 @@ def test_fourier_magnitudes_match_numpy_fft():
     out = fourier_magnitudes(signals)
     expected = np.abs(np.fft.fftshift(np.fft.fft(signals.astype(np.float64), axis=-1), axes=-1))
     assert out.dtype == np.float32 and out.shape == signals.shape
+    # float32 output against float64: rounding ~6e-8 relative plus the FFT's ~n eps32 sum|x|
+    # < 1e-6 absolute (magnitudes can be ~0, hence atol)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
     images = rng.random((2, 3, 6, 5))
     out = fourier_magnitudes(images, log1p=True)
@@ -606,6 +609,8 @@ def test_a_pure_cosine_has_two_peaks_around_the_centre():
     t = np.arange(length)
     signal = np.cos(2 * np.pi * k * t / length)[None, None, :]
     out = fourier_magnitudes(signal)[0, 0]
+    # off the peaks the exact transform is 0, computed as <= 16 eps32 ~ 2e-6 (threshold 1e-4);
+    # the peaks are float32 values of n / 2 and n: a few eps32 ~ 1e-7 relative
     peaks = np.flatnonzero(out > 1e-4)
     np.testing.assert_array_equal(peaks, [length // 2 - k, length // 2 + k])
     np.testing.assert_allclose(out[peaks], length / 2, rtol=1e-6)
@@ -684,6 +689,7 @@ def test_load_mnist1d_full_and_stratified_subsets():
         whole = getattr(full, part.name.split("/")[1])
         counts = np.bincount(whole.y, minlength=10) * n / whole.n_samples
         got = np.bincount(part.y, minlength=10)
+        # integer counts of a stratified draw: each class rounds its share, so < 1 off
         assert np.all(np.abs(got - counts) < 1), (got, counts)
     # the subset is drawn from the full split, and reproducible from random_state
     rows = {row.tobytes() for row in full.train.X}
@@ -716,6 +722,7 @@ def test_load_digits_is_a_seeded_stratified_split():
     assert splits.train.X.min() == 0.0 and splits.train.X.max() == 1.0
     counts = np.bincount(splits.test.y, minlength=10)
     total = counts + np.bincount(splits.train.y, minlength=10)
+    # integer counts: a stratified 25% split rounds each class's share, at most 1 off
     assert np.all(np.abs(counts - total * 0.25) <= 1)
     same = load_dataset("digits")
     np.testing.assert_array_equal(same.train.X, splits.train.X)

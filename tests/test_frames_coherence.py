@@ -18,6 +18,7 @@ from sparsity_widgets.frames.coherence import (
 
 
 def test_welch_bound_values():
+    # rational closed forms, one rounded division: pytest.approx's default rel 1e-6 is ample
     assert welch_bound(2, 3) == pytest.approx(0.25)  # (3-2)/(2*2)
     assert welch_bound(4, 9) == pytest.approx(5 / 32)
     assert welch_bound(5, 5) == 0.0
@@ -37,6 +38,7 @@ def test_simplex_is_etf_and_meets_welch(d):
     assert B.shape == (d, d + 1)
     assert is_equiangular_tight_frame(B)
     bound = welch_bound(d, d + 1)
+    # an SVD-built frame: its Gram entries are -1/d to ~d eps; absolute, 1/d^2 may be small
     assert mutual_coherence(B) ** 2 == pytest.approx(bound, abs=1e-12)
     assert averaged_frame_potential(B) == pytest.approx(bound, abs=1e-12)
     assert frame_potential(B) == pytest.approx((d + 1) ** 2 / d)
@@ -44,6 +46,7 @@ def test_simplex_is_etf_and_meets_welch(d):
 
 def test_mercedes_benz_frame():
     B = mercedes_benz_frame()
+    # cos and sin of multiples of 2 pi / 3: exact to a few eps (default rel 1e-6)
     assert mutual_coherence(B) == pytest.approx(0.5)
     assert mutual_coherence(B) ** 2 == pytest.approx(welch_bound(2, 3))
     assert is_equiangular_tight_frame(B)
@@ -65,6 +68,8 @@ def test_random_frames_never_beat_welch(d, extra, seed, scale):
     B = scale * np.random.default_rng(seed).standard_normal((d, k))
     f2 = averaged_frame_potential(B)
     mu = mutual_coherence(B)
+    # F^2 = (||G||_F^2 - k) / (k (k - 1)) rounds to <= k eps ||G||_F^2 / (k (k - 1)) <= 21 eps
+    # (k <= 20), mu^2 to ~(d + 3) eps: 1e-12 covers both; the three are equal for d = 1
     assert f2 <= mu**2 + 1e-12
     assert f2 >= welch_bound(d, k) - 1e-12
     assert mu**2 >= welch_bound(d, k) - 1e-12

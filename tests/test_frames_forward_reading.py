@@ -66,6 +66,8 @@ def test_torch_value_and_single_pixel_conv_agree():
         tuple(ConvEdge(e.source, e.target, e.kind, 1) for e in fc.edges),
     )
     value = forward_frame_potential(fc, w)
+    # other codes (block-wise, torch's matmul) round differently: the absolute bound
+    # 4 (n + m) eps ||G||_F^2 / N(G) of test_blockwise_potential_equals_dense is 3.5e-15 here
     assert abs(forward_frame_potential(conv, [x[..., None] for x in w]) - value) < 1e-14
     tensors = [torch.tensor(x, requires_grad=True) for x in w]
     t_value = forward_frame_potential(fc, tensors)
@@ -86,6 +88,7 @@ def test_minimising_the_forward_reading_is_seeded():
         for _ in range(2)
     ]
     assert runs[0].value == runs[1].value < runs[0].initial_value
+    # torch against NumPy: F^2 = 0.10, its rounding bound (as above) 4.6e-15, i.e. 4.5e-14 rel
     assert runs[0].initial_value == pytest.approx(
         forward_frame_potential(arch, random_weights(arch, 0)), rel=1e-12
     )

@@ -70,6 +70,7 @@ def test_summarize_matches_scipy():
         for f, p, e in [(1e-3, 100, 0.3), (1e-4, 400, 0.2), (1e-5, 300, 0.25), (1e-6, 900, 0.1)]
     ]
     c = summarize(rows)
+    # a rank correlation of 4 points takes values k / 10: default rel 1e-6 tells any two apart
     assert c["spearman_fp_error"] == pytest.approx(
         spearmanr([-3, -4, -5, -6], [0.3, 0.2, 0.25, 0.1])[0]
     )

@@ -125,3 +125,20 @@ def test_a_result_for_a_setting_the_user_left_is_cached_not_shown(monkeypatch):
     ex.wait()
     assert ex.state.widths == (2, 5, 5)  # the late result did not replace the picture
     assert welch_explorer._peek_state(("dense", 2, 7, 2)) is not None
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"d": 0}, r"d must be an integer in \[1, 24\]; got 0"),
+        ({"d": 25}, r"d must be an integer in \[1, 24\]; got 25"),
+        ({"k": 1}, r"k must be an integer in \[2, 24\]; got 1"),
+        ({"depth": 6}, r"depth must be an integer in \[1, 5\]; got 6"),
+        ({"d": 2.0}, "d must be an integer; got 2.0 of type float"),
+        ({"max_size": 1}, "max_size must be an integer >= 2; got 1"),
+        ({"structure": "chian"}, "structure must be one of .*; got 'chian'. Did you mean 'chain'"),
+    ],
+)
+def test_explorer_refuses_starting_values_its_sliders_would_clamp(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        WelchExplorer(background=False, **kwargs)

@@ -47,27 +47,111 @@ def test_probing_example_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "runs" / "relu-seed0" / "checkpoints" / "epoch_0010.pt").is_file()
 
 
-def _numbers(line):
-    return [float(x) for x in re.findall(r"[-+]?\d+\.\d+", line)]
+DECIMAL = r"[-+]?\d+\.\d+"
+
+#: How far a decimal of the demo's report may move between machines. Measured by
+#: ``python benchmarks/demo_spread.py`` (training seeds 0-4 under each of torch's CPU code paths,
+#: ``ATEN_CPU_CAPABILITY=default|avx2|avx512``, on one machine): the report over the demo's
+#: seeds 0, 1, 2 moved at most DEMO_SPREAD_MEASURED between the code paths, and a report over any
+#: 3 of the 5 seeds at most DEMO_TOLERANCE (one seed's per-layer alpha* moved by up to 0.056).
+#: The test allows the latter: the demo's seeds were not chosen for being quiet, and another
+#: processor may take them as far as the worst of the measured sets. The README states both.
+DEMO_SPREAD_MEASURED = 0.013
+DEMO_TOLERANCE = 0.030
+
+
+def demo_report_mismatches(expected, printed, tolerance):
+    """What differs between the README's demo report and a printed one, line by line.
+
+    Words, integers and the layout must match exactly; each decimal within ``tolerance``.
+
+    Parameters
+    ----------
+    expected, printed : list of str
+        The report's non-empty lines.
+    tolerance : float
+
+    Returns
+    -------
+    list of str
+        One message per difference; empty when the reports agree.
+    """
+    if len(expected) != len(printed):
+        return [f"{len(printed)} report lines, the README has {len(expected)}"]
+    problems = []
+    for want, got in zip(expected, printed, strict=True):
+        if re.sub(DECIMAL, "#", want) != re.sub(DECIMAL, "#", got):
+            problems.append(f"words or integers differ: {got!r} against {want!r}")
+            continue
+        a = np.array([float(x) for x in re.findall(DECIMAL, want)])
+        b = np.array([float(x) for x in re.findall(DECIMAL, got)])
+        if a.size and np.max(np.abs(a - b)) > tolerance:
+            problems.append(f"numbers differ by {np.max(np.abs(a - b)):.3f} > {tolerance}: {got!r}")
+    return problems
+
+
+def _readme_demo_report():
+    return [line for line in _readme_output("sparsity-widgets demo").splitlines() if line]
 
 
 def test_readme_demo_report_is_what_the_demo_prints(tmp_path, capsys):
     """The main job's numbers in the README come from the run it names: rerun and compare.
 
-    Training runs on torch's CPU kernels, whose last bits may differ between processors and
-    thread counts, and ten epochs of training amplify such differences; words and integers
-    must match exactly, decimals to 0.02.
+    Training runs on torch's CPU kernels, whose last bits differ between processors, and ten
+    epochs of training amplify that: see DEMO_TOLERANCE for what is allowed and why.
     """
     from sparsity_widgets.cli import main
 
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    expected = [line for line in _readme_output("sparsity-widgets demo").splitlines() if line]
     report = [line for line in printed if not line.startswith("wrote ")]
-    assert len(report) == len(expected) >= 14
-    for want, got in zip(expected, report, strict=True):
-        assert re.sub(r"[-+]?\d+\.\d+", "#", want) == re.sub(r"[-+]?\d+\.\d+", "#", got), got
-        np.testing.assert_allclose(_numbers(got), _numbers(want), atol=0.02, err_msg=got)
+    expected = _readme_demo_report()
+    assert len(expected) >= 14
+    assert demo_report_mismatches(expected, report, DEMO_TOLERANCE) == []
+
+
+def _shift_row(line, column, by):
+    """``line`` with its ``column``-th decimal moved by ``by`` (the layout kept)."""
+    numbers = list(re.finditer(DECIMAL, line))
+    match = numbers[column]
+    value = f"{float(match.group()) + by:.3f}"
+    return line[: match.start()] + value + line[match.end() :]
+
+
+def test_readme_demo_check_fails_when_the_demo_changes_in_substance():
+    """The comparison above passes the README's report and noise within the tolerance, and
+    fails for every change a reader would call a different result."""
+    expected = _readme_demo_report()
+    assert demo_report_mismatches(expected, expected, DEMO_TOLERANCE) == []
+    rows = [i for i, line in enumerate(expected) if line.startswith("blocks.3")]
+    (row,) = rows
+    within = list(expected)
+    within[row] = _shift_row(expected[row], 0, 0.5 * DEMO_TOLERANCE)
+    assert demo_report_mismatches(expected, within, DEMO_TOLERANCE) == []
+
+    changes = {}
+    moved = list(expected)  # one layer's ReLU mean moved by twice the tolerance
+    moved[row] = _shift_row(expected[row], 0, 2 * DEMO_TOLERANCE)
+    changes["moved"] = moved
+    swapped = list(expected)  # ReLU and step columns exchanged on one row
+    parts = re.split(r"(\s{2,})", expected[row])
+    swapped[row] = "".join([*parts[:-3], parts[-1], parts[-2], parts[-3]])
+    changes["swapped"] = swapped
+    fewer = [line.replace("8 of 8", "7 of 8") for line in expected]
+    changes["verdict"] = fewer
+    rule = [line.replace("paper rule", "public-code rule") for line in expected]
+    changes["settings"] = rule
+    changes["layer dropped"] = [line for i, line in enumerate(expected) if i != row]
+    for name, changed in changes.items():
+        assert changed != expected, name
+        assert demo_report_mismatches(expected, changed, DEMO_TOLERANCE), name
+
+
+def test_readme_states_the_demo_tolerance_and_spread():
+    """The sentence beside the demo's table gives the numbers this file tests with."""
+    section = README.split("Output of `sparsity-widgets demo`")[1].split("```text")[0]
+    assert f"{DEMO_SPREAD_MEASURED:.3f}" in section
+    assert f"{DEMO_TOLERANCE:.3f}" in section
 
 
 def test_readme_synthetic_demo_table_is_what_it_prints(tmp_path, capsys):

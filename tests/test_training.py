@@ -258,7 +258,10 @@ def test_list_checkpoints_sorts_by_epoch_and_ignores_other_files(tmp_path):
 
 def test_run_folder_layout_and_no_temporary_files(points, tmp_path):
     train(mlp_config(epochs=2), tmp_path, data=points, progress=False)
+    # the lock file stays after the run (an flock is released by the OS, the name is kept so
+    # that two runs can never lock two different files of one name); see _run_lock.py
     assert files_under(tmp_path) == [
+        ".sparsity-widgets.lock",
         "checkpoints/epoch_0001.pt",
         "checkpoints/epoch_0002.pt",
         "config.json",
@@ -285,7 +288,12 @@ def test_a_failed_checkpoint_write_leaves_the_old_files_and_no_temporary(
     with pytest.raises(OSError, match="disk full"):
         train(mlp_config(epochs=2), tmp_path, data=points, progress=False)
     monkeypatch.undo()
-    assert files_under(tmp_path) == ["checkpoints/epoch_0001.pt", "config.json", "history.json"]
+    assert files_under(tmp_path) == [
+        ".sparsity-widgets.lock",
+        "checkpoints/epoch_0001.pt",
+        "config.json",
+        "history.json",
+    ]
     _, _, info = load_checkpoint(tmp_path / "checkpoints" / "epoch_0001.pt")
     assert info["epoch"] == 1
     # and the run resumes from the intact checkpoint
@@ -296,7 +304,9 @@ def test_a_failed_checkpoint_write_leaves_the_old_files_and_no_temporary(
 
 def test_different_config_in_out_dir_is_refused(points, tmp_path):
     train(mlp_config(epochs=1), tmp_path, data=points, progress=False)
-    with pytest.raises(ValueError, match=r"lr: saved 0.01, now 0.1.*another out_dir.*resume=False"):
+    with pytest.raises(
+        ValueError, match=r"lr: saved 0.01, now 0.1.*another out_dir.*resume=False \(--no-resume"
+    ):
         train(mlp_config(epochs=1, lr=0.1), tmp_path, data=points, progress=False)
     with pytest.raises(ValueError, match=r"model_options: saved \{'hidden': \[16, 16\]\}"):
         train(

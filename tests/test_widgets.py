@@ -106,6 +106,8 @@ def test_curve_from_arrays_reproduces_both_rules(forest):
     rebuilt = curve_from_arrays(
         curve.taus, curve.log_sparsity, curve.n_trees, curve.log_inverse_sum, curve.n_wavelets
     )
+    # tau* is a mean of selected grid points: the same selection gives the same mean up to the
+    # order of the adds, another moves it by >= 0.01 / 200 = 5e-5 relative (so too below)
     for rule in ("paper", "public-code"):
         a, b = estimate_tau_star(curve, rule), estimate_tau_star(rebuilt, rule)
         assert b.tau_star == pytest.approx(a.tau_star, rel=1e-12)
@@ -149,6 +151,7 @@ def test_epsilon_explorer_matches_estimate_tau_star(forest):
     np.testing.assert_allclose(
         ax_a.collections[0].get_offsets()[:, 0], expected.selected_taus, rtol=0, atol=0
     )
+    # the artists hold the estimate's own floats: exact (default rel 1e-6 is slack)
     assert ax_a.patches[0].get_y() == pytest.approx(expected.window[0])
     assert ax_a.lines[1].get_xdata()[0] == pytest.approx(expected.tau_star)
     assert f"tau* = {expected.tau_star:.3f}" in ex.view.figure.texts[-1].get_text()
@@ -183,6 +186,7 @@ def test_epsilon_explorer_shows_bad_values_as_a_message(forest):
     ex.controls["tau_range"].value = (1.0, 1.01)
     assert ex.state.estimate is None and "holds 1 grid point(s)" in ex.label.value
     ex.controls["tau_range"].value = (0.5, 1.8)
+    # the grid is 1e-3 + 0.01 k rounded to 12 decimals: 1e-9 absorbs that rounding, not a step
     assert ex.state.estimate is not None and ex.state.estimate.taus.min() >= 0.5 - 1e-9
 
 
@@ -190,7 +194,7 @@ def test_epsilon_explorer_tau_range_restricts_the_grid(forest):
     ex = EpsilonExplorer(forest)
     ex.controls["tau_range"].value = (0.8, 1.6)
     curve = forest.sparsity_curve()
-    keep = (curve.taus >= 0.8 - 1e-9) & (curve.taus <= 1.6 + 1e-9)
+    keep = (curve.taus >= 0.8 - 1e-9) & (curve.taus <= 1.6 + 1e-9)  # as above: 12-decimal grid
     sub = curve_from_arrays(curve.taus[keep], curve.log_sparsity[keep], curve.n_trees)
     expected = estimate_tau_star(sub, "paper")
     assert ex.state.curve.taus.size == keep.sum()
@@ -225,6 +229,7 @@ def test_epsilon_explorer_over_a_probe_result(probe_result, tmp_path):
     result = ProbeResult.from_json(path)
     ex = EpsilonExplorer(result, layer="fc1", seed=7)
     stored = result.runs[1].layers[1]
+    # means of selected grid points (see test_curve_from_arrays_reproduces_both_rules)
     assert ex.state.estimate.tau_star == pytest.approx(stored.tau_star, rel=1e-9)
     assert "layer fc1, seed 7" in ex.view.figure._suptitle.get_text()
     ex.controls["seed"].value = 0
@@ -276,7 +281,7 @@ def test_layer_picker_follows_dropdown_and_strip(probe_result, tmp_path):
     # the highlight moved; the curve was drawn once and is blitted since
     assert picker.curve_view.n_full_draws == 1 and picker.curve_view.n_blits == 1
     band = picker._curve.band
-    assert band.get_x() == pytest.approx(0.5)
+    assert band.get_x() == pytest.approx(0.5)  # layer index 1 - 0.5: exact
     ax_curves, ax_umap = picker.layer_view.figure.axes[:2]
     assert len([ln for ln in ax_curves.lines if ln.get_linestyle() == "-"]) == 2  # one per seed
     assert "layer fc1" in ax_curves.get_title()
@@ -319,6 +324,9 @@ def test_tree_cells_tile_the_bounding_box():
     for tree in (0, 1):
         cells = tree_cells(forest, tree)
         leaves = cells.is_leaf
+        # areas are products of differences of thresholds, summed over <= 64 leaves: ~64 eps
+        # relative (default rel 1e-6); the bounds are copies of X's extremes; 1e-12 absolute
+        # only admits points on a cell's edge, thresholds and X lying in [0, 1]-sized ranges
         assert cells.area[leaves].sum() == pytest.approx(cells.area[0])
         np.testing.assert_allclose(cells.lower[0], X.min(axis=0))
         np.testing.assert_allclose(cells.upper[0], X.max(axis=0))
@@ -328,6 +336,7 @@ def test_tree_cells_tile_the_bounding_box():
         assert inside.all()
     grid = MTermGrid(forest, (0.0, 1.0, 0.0, 1.0), 30)
     for m in (0, 5, None):
+        # sums of <= 7 wavelet terms of size <= 1 per tree, in another order: ~1e-15 absolute
         np.testing.assert_allclose(
             grid.values(m), mterm_on_grid(forest, m, (0.0, 1.0, 0.0, 1.0), 30), atol=1e-12
         )
@@ -353,6 +362,7 @@ def test_tree_viewer_m_slider_never_refits(no_fits):
     for m in (0, 3, fit.n_wavelets // 2, fit.n_wavelets):
         viewer.controls["n_terms"].value = m
         errors[m] = viewer.mterm.error
+        # the same M-term curve (default rel 1e-6: any other M differs by far more)
         assert viewer.mterm.error == pytest.approx(fit.forest.mterm_curve().error[m])
         # the outlined cells are the M kept wavelets, all in this one tree
         assert len(viewer._artists.outlines.get_paths()) == m
@@ -365,6 +375,7 @@ def test_tree_viewer_m_slider_never_refits(no_fits):
     viewer.controls["n_terms"].value = m
     x_min, x_max, y_min, y_max = fit.bounds
     corner = fit.forest.predict(np.array([[x_min, y_min], [x_max, y_max]]), n_terms=m)
+    # the forest's own prediction at the grid's corners: round-off only (default rel 1e-6)
     assert viewer.mterm.grid[0, 0] == pytest.approx(corner[0, 1])
     assert viewer.mterm.grid[-1, -1] == pytest.approx(corner[1, 1])
 
@@ -404,6 +415,8 @@ def test_sawtooth_network_layers_realise_lambda_exactly():
             [np.linspace(0, 1, 2 ** (j + 5) + 1), np.random.default_rng(j).random(999)]
         )
         outputs = relu_network_layers(network, x)
+        # each hat doubles its input's error: <= 2^(j + 2) eps ~ 6e-14 at j = 6 (see
+        # test_sawtooth.py); absolute, Lambda_k is 0 at its knots
         assert len(outputs) == 2 * j and [o.shape[1] for o in outputs[:2]] == [3, 1]
         assert np.max(np.abs(outputs[-1][:, 0] - sawtooth(x, j))) <= 1e-12
         # the output of block k is Lambda_k
@@ -416,12 +429,14 @@ def test_sawtooth_demo_numbers_and_caching():
     demo = SawtoothDemo(j=3, n_samples=800)
     state = demo.state
     probe = state.probe
-    assert probe.n_teeth == 4 and probe.max_error <= 1e-12
+    assert probe.n_teeth == 4 and probe.max_error <= 1e-12  # 2^(j + 2) eps, as above
     assert probe.layer_names == ["input", *[f"layer {k}" for k in range(1, 7)]]
     assert probe.widths == [1, 3, 1, 3, 1, 3, 1]
     np.testing.assert_array_equal(state.alpha_stars, probe.alpha_stars("paper"))
     assert state.alpha_stars[-1] > state.alpha_stars[0]  # smoother at the output
-    assert state.besov.slope == pytest.approx(0.5, abs=0.02)
+    # log2 of the semi-norms lies exactly on a line of slope alpha up to round-off (see
+    # test_besov_seminorm_grows_like_2_pow_j_alpha; measured 0 and 2e-16)
+    assert state.besov.slope == pytest.approx(0.5, rel=0, abs=1e-9)
     ax_s = demo.views["sawtooth"].figure.axes[0]
     assert "4 teeth" in ax_s.get_title() and ax_s.get_xlabel() == "x"
     ax_a = demo.views["alpha"].figure.axes[0]
@@ -433,7 +448,7 @@ def test_sawtooth_demo_numbers_and_caching():
     demo.controls["rule"].value = "public-code"
     demo.controls["alpha"].value = 0.3
     assert demo.n_probes == 1  # neither refits
-    assert demo.state.besov.slope == pytest.approx(0.3, abs=0.02)
+    assert demo.state.besov.slope == pytest.approx(0.3, rel=0, abs=1e-9)
     np.testing.assert_array_equal(demo.state.alpha_stars, probe.alpha_stars("public-code"))
     assert demo.views["sawtooth"].n_full_draws == draws["sawtooth"]  # untouched panel
     assert "public-code rule" in demo.views["alpha"].figure.axes[0].get_title()

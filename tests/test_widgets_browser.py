@@ -9,7 +9,8 @@ keyboard, toggles the sawtooth demo's rule and moves the Welch explorer to a set
 not seen, whose minimisation runs in a background thread of the kernel. Screenshots of every
 widget go to ``_build/screenshots/widgets-*.png``.
 
-The test is skipped, loudly, only when Chromium is missing or cannot start.
+The test is skipped, loudly, only when Chromium is missing or cannot start, and fails instead
+under CI (``CI=true``, as ``.ci/run`` sets it).
 """
 
 from __future__ import annotations

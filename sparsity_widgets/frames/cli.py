@@ -14,6 +14,7 @@ import argparse
 import json
 from typing import Any
 
+from .._cli_args import non_negative_int, positive_int
 from .conv_induced import make_conv_architecture
 from .induced import ARCHITECTURES, make_architecture, parse_widths
 
@@ -38,16 +39,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="convolutional: channels then grid of the input, e.g. 3,32,32 (CIFAR-10) or 1,40",
     )
     parser.add_argument(
-        "--width", type=int, default=16, help="conv: stem channels, or dense growth rate (16)"
+        "--width",
+        type=positive_int,
+        default=16,
+        help="conv: stem channels, or dense growth rate (16)",
     )
     parser.add_argument(
-        "--blocks", type=int, default=2, help="conv: residual blocks (dense: layers) per group (2)"
+        "--blocks",
+        type=positive_int,
+        default=2,
+        help="conv: residual blocks (dense: layers) per group (2)",
     )
-    parser.add_argument("--groups", type=int, default=3, help="conv: resolution levels (3)")
-    parser.add_argument("--filter-size", type=int, default=3, help="conv: filter extent (3)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first start (default 0)")
+    parser.add_argument(
+        "--groups", type=positive_int, default=3, help="conv: resolution levels (3)"
+    )
+    parser.add_argument(
+        "--filter-size", type=positive_int, default=3, help="conv: filter extent (3)"
+    )
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the first start (default 0)"
+    )
+    # a plain int: minimize_frame_potential checks it (its message names n_restarts)
     parser.add_argument("--restarts", type=int, default=1, help="random starts (default 1)")
-    parser.add_argument("--max-iter", type=int, default=500, help="L-BFGS iterations per start")
+    parser.add_argument(
+        "--max-iter", type=positive_int, default=500, help="L-BFGS iterations per start"
+    )
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser

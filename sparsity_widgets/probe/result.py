@@ -13,17 +13,34 @@ import json
 import math
 import os
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._io import atomic_write_text
+from .._schema import (
+    SavedResultError,
+    Where,
+    check_list,
+    describe,
+    optional,
+    read_json,
+    reject_unknown,
+    require,
+    require_list,
+    require_object,
+)
 
-__all__ = ["LayerScore", "ProbeResult", "SeedRun"]
+__all__ = ["LayerScore", "ProbeResult", "SavedResultError", "SeedRun"]
 
 SCHEMA = "sparsity_widgets.probe/1"
+
+_HINT = (
+    "The file is damaged or was not written by ProbeResult.to_json; write it again "
+    "(`sparsity-widgets probe`, or delete it so that a study probes again)."
+)
 
 
 def _clean(value: Any) -> Any:
@@ -105,16 +122,96 @@ class LayerScore:
         return _clean(asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LayerScore:
-        """Inverse of :meth:`to_dict`."""
-        data = dict(data)
-        for key in ("tau_star", "alpha_star"):
-            if data.get(key) is None:
-                data[key] = math.nan
-        for key in ("log_sparsity", "log_inverse_sum"):
-            if data.get(key) is not None:
-                data[key] = [math.inf if v is None else v for v in data[key]]
-        return cls(**data)
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str | os.PathLike | None = None
+    ) -> LayerScore:
+        """Inverse of :meth:`to_dict`, checking every field.
+
+        Parameters
+        ----------
+        data : dict
+            As :meth:`to_dict` writes it. Required: every field but the optional ones below.
+            ``tau_star`` and ``alpha_star`` may be null only when ``error`` says why the
+            estimate failed (they become NaN). Null items of ``log_sparsity`` and
+            ``log_inverse_sum`` stand for ``inf`` (the curve past double precision).
+            Optional (absent or null gives None): ``log_inverse_sum`` (files written before it
+            existed), ``clustering``, ``linear_probe_accuracy``, ``umap`` (recorded only when
+            asked for) and ``error``.
+        source : path-like, optional
+            The file ``data`` came from, named in error messages.
+
+        Returns
+        -------
+        LayerScore
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the key, what was expected and what was found.
+        """
+        return cls._parse(data, Where.of("layer score", source, _HINT))
+
+    @classmethod
+    def _parse(cls, data: Any, at: Where) -> LayerScore:
+        data = require_object(data, at)
+        reject_unknown(data, [f.name for f in fields(cls)], at)
+        error = optional(data, "error", "string", at)
+        taus = require_list(data, "taus", "number", at)
+        curve = {"null_items": math.inf, "length": len(taus), "length_of": "taus"}
+        return cls(
+            name=require(data, "name", "string", at),
+            kind=require(data, "kind", "string", at),
+            width=require(data, "width", "integer", at),
+            scored_width=require(data, "scored_width", "integer", at),
+            reduction=require(data, "reduction", "string", at),
+            tau_star=_estimate(data, "tau_star", error, at),
+            alpha_star=_estimate(data, "alpha_star", error, at),
+            taus=taus,
+            log_sparsity=require_list(data, "log_sparsity", "number", at, **curve),
+            selected_taus=require_list(data, "selected_taus", "number", at),
+            n_wavelets=require(data, "n_wavelets", "integer", at),
+            seconds=require(data, "seconds", "number", at),
+            log_inverse_sum=require_list(
+                data, "log_inverse_sum", "number", at, nullable=True, **curve
+            ),
+            clustering=_clustering(data, at),
+            linear_probe_accuracy=optional(data, "linear_probe_accuracy", "number", at),
+            umap=_umap(data, at),
+            error=error,
+        )
+
+
+def _estimate(data: dict[str, Any], key: str, error: str | None, at: Where) -> float:
+    """tau* or alpha*: a number, or null (NaN) only when the score records why it failed."""
+    if error is None:
+        expected = "a finite number (null only with an 'error' saying why the estimate failed)"
+    else:
+        expected = "a finite number, or null since 'error' is set"
+    value = require(data, key, "number", at, nullable=error is not None, expected=expected)
+    return math.nan if value is None else value
+
+
+def _clustering(data: dict[str, Any], at: Where) -> dict[str, float | None] | None:
+    """Clustering indices: an optional object of numbers (null where an index was NaN)."""
+    indices = optional(data, "clustering", "object", at)
+    if indices is None:
+        return None
+    here = at.key("clustering")
+    return {name: optional(indices, name, "number", here) for name in indices}
+
+
+def _umap(data: dict[str, Any], at: Where) -> dict[str, Any] | None:
+    """The optional UMAP picture: ``indices``, ``embedding`` (n x 2) and ``labels``."""
+    picture = optional(data, "umap", "object", at)
+    if picture is None:
+        return None
+    here = at.key("umap")
+    n = len(require_list(picture, "indices", "integer", here))
+    points = require_list(picture, "embedding", "array", here, length=n, length_of="indices")
+    for i, point in enumerate(points):
+        check_list(point, "number", here.key("embedding").item(i), length=2, length_of="(x, y)")
+    require_list(picture, "labels", "integer", here, length=n, length_of="indices")
+    return picture
 
 
 @dataclass
@@ -147,11 +244,51 @@ class SeedRun:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SeedRun:
-        """Inverse of :meth:`to_dict`."""
-        data = dict(data)
-        data["layers"] = [LayerScore.from_dict(d) for d in data["layers"]]
-        return cls(**data)
+    def from_dict(cls, data: dict[str, Any], *, source: str | os.PathLike | None = None) -> SeedRun:
+        """Inverse of :meth:`to_dict`, checking every field.
+
+        Parameters
+        ----------
+        data : dict
+            Required: ``seed`` and a non-empty list ``layers`` (see
+            :meth:`LayerScore.from_dict`). Optional (absent or null gives None):
+            ``test_accuracy``, ``train_accuracy``, ``source``, ``epoch``.
+        source : path-like, optional
+            The file ``data`` came from, named in error messages.
+
+        Returns
+        -------
+        SeedRun
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the key, what was expected and what was found.
+        """
+        return cls._parse(data, Where.of("probe run", source, _HINT))
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> SeedRun:
+        """Read one run saved as ``json.dumps(run.to_dict())`` (a study's probe cache file)."""
+        at = Where.of("probe run", path, _HINT)
+        return cls._parse(read_json(path, at), at)
+
+    @classmethod
+    def _parse(cls, data: Any, at: Where) -> SeedRun:
+        data = require_object(data, at)
+        reject_unknown(data, [f.name for f in fields(cls)], at)
+        layers = require(data, "layers", "array", at)
+        if not layers:
+            raise at.key("layers").error("a non-empty list of layer scores", "an empty list")
+        here = at.key("layers")
+        return cls(
+            seed=require(data, "seed", "integer", at),
+            layers=[LayerScore._parse(layer, here.item(i)) for i, layer in enumerate(layers)],
+            test_accuracy=optional(data, "test_accuracy", "number", at),
+            train_accuracy=optional(data, "train_accuracy", "number", at),
+            source=optional(data, "source", "string", at),
+            epoch=optional(data, "epoch", "integer", at),
+        )
 
 
 @dataclass
@@ -290,18 +427,49 @@ class ProbeResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ProbeResult:
-        """Inverse of :meth:`to_dict`."""
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str | os.PathLike | None = None
+    ) -> ProbeResult:
+        """Inverse of :meth:`to_dict`, checking every field.
+
+        Parameters
+        ----------
+        data : dict
+            Required: ``schema`` (``"sparsity_widgets.probe/1"``), ``label``, ``model``,
+            ``dataset`` (strings), ``settings`` (an object) and ``runs`` (a list, see
+            :meth:`SeedRun.from_dict`).
+        source : path-like, optional
+            The file ``data`` came from, named in error messages.
+
+        Returns
+        -------
+        ProbeResult
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the key path (e.g.
+            ``runs[0].layers[3].alpha_star``), what was expected and what was found.
+        """
+        return cls._parse(data, Where.of("probe result", source, _HINT))
+
+    @classmethod
+    def _parse(cls, data: Any, at: Where) -> ProbeResult:
+        data = require_object(data, at)
         if data.get("schema") != SCHEMA:
-            raise ValueError(
-                f"not a probe result: expected schema {SCHEMA!r}, got {data.get('schema')!r}."
+            raise at.key("schema").error(
+                f"{SCHEMA!r} (this is not a probe result)",
+                "no such key" if "schema" not in data else describe(data["schema"]),
             )
+        reject_unknown(data, ["schema", "label", "model", "dataset", "settings", "runs"], at)
+        runs = require(data, "runs", "array", at)
+        here = at.key("runs")
         return cls(
-            label=data["label"],
-            model=data["model"],
-            dataset=data["dataset"],
-            settings=data["settings"],
-            runs=[SeedRun.from_dict(r) for r in data["runs"]],
+            label=require(data, "label", "string", at),
+            model=require(data, "model", "string", at),
+            dataset=require(data, "dataset", "string", at),
+            settings=require(data, "settings", "object", at),
+            runs=[SeedRun._parse(run, here.item(i)) for i, run in enumerate(runs)],
         )
 
     def to_json(self, path: str | os.PathLike) -> Path:
@@ -310,8 +478,18 @@ class ProbeResult:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> ProbeResult:
-        """Read a result written by :meth:`to_json`."""
+        """Read a result written by :meth:`to_json`.
+
+        Raises
+        ------
+        FileNotFoundError
+            When there is no file at ``path``.
+        SavedResultError
+            A ``ValueError``, when the file is truncated, is not a probe result, or lacks or
+            mistypes a field; the message names the file and the key.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no probe result at {path}; run `sparsity-widgets probe`.")
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        at = Where.of("probe result", path, _HINT)
+        return cls._parse(read_json(path, at), at)

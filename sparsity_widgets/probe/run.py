@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 from .features import INPUT, _check_layer_names, extract_features
 from .result import ProbeResult, SeedRun
 from .score import ProbeSettings, score_layer
@@ -108,7 +108,7 @@ def probe_model(
     batch_size : int, default=256
     device : str, default="auto"
     memory_gb : float, default=2.0
-        Features of at most this many GB are held at once; more layers are extracted in
+        Features of at most this many GB (> 0) are held at once; more layers are extracted in
         further passes over the data.
     progress : bool, default=True
 
@@ -139,6 +139,7 @@ def probe_model(
     names = _check_layer_names(model, [name for name, _ in points])
     kinds = dict(points)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    memory_gb = check_real("memory_gb", memory_gb, low=0.0, low_open=True)
     widths = _layer_widths(model, data, names, device)
     scores = []
     bar = tqdm(total=len(names), desc=f"probe seed {seed}", unit="layer", disable=not progress)
@@ -192,7 +193,8 @@ def probe_checkpoints(
     label : str, optional
         Legend label; by default the model name and its options.
     n_samples : int, optional
-        Probe a seeded subset of this many training samples (all by default).
+        Probe a seeded subset of this many training samples, at least 2 (all by default, and
+        all when the training set is smaller).
 
     Returns
     -------
@@ -201,6 +203,9 @@ def probe_checkpoints(
     from ..datasets import load_dataset
     from ..training import load_checkpoint
 
+    if n_samples is not None:
+        n_samples = check_int("n_samples", n_samples, minimum=2)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     paths = [Path(p) for p in checkpoints]
     if not paths:
         raise ValueError("checkpoints must name at least one checkpoint file; got none.")

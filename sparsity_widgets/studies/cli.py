@@ -1,7 +1,9 @@
 """Command-line subcommands for real networks: ``train``, ``probe``, ``study`` and ``demo``.
 
 Importing this module imports neither torch nor matplotlib; the run functions do, so the
-rest of the command line works with the core install.
+rest of the command line works with the core install. :func:`run` holds the lock of ``--out``
+(:mod:`sparsity_widgets._run_lock`) while a command writes there: a second command into the
+same folder fails at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from .._cli_args import n_jobs, non_negative_int, positive_int
+from .._run_lock import hold_run_folder
 
 __all__ = ["COMMANDS", "add_parsers", "run"]
 
@@ -35,15 +40,50 @@ def _int_list(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers like 0,1,2; got {text!r}") from None
+        values = None
+    if values is None or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected non-negative integers like 0,1,2; got {text!r}"
+        ) from None
     if not values:
         raise argparse.ArgumentTypeError("expected at least one integer")
     return values
 
 
+def _names(what: str) -> tuple[str, ...]:
+    if what == "models":
+        from ..models import MODELS  # needs torch
+
+        return MODELS
+    from ..datasets import DATASETS
+
+    return DATASETS
+
+
+class _ListNames(argparse.Action):
+    """``--list-models`` / ``--list-datasets``: print the names, one a line, and exit 0."""
+
+    def __init__(self, option_strings: list[str], dest: str, what: str, help: str) -> None:
+        super().__init__(
+            option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help
+        )
+        self.what = what
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        try:
+            names = _names(self.what)
+        except ImportError as exc:
+            parser.error(f"{option_string}: {exc}")
+        print("\n".join(names))
+        parser.exit()
+
+
 def _add_model_and_data(parser: argparse.ArgumentParser, *, required: bool) -> None:
     group = parser.add_argument_group("model and data")
     group.add_argument("--model", required=required, help="model name (see --list-models)")
+    group.add_argument(
+        "--list-models", action=_ListNames, what="models", help="print the model names and exit"
+    )
     group.add_argument(
         "--option",
         type=_option,
@@ -52,24 +92,45 @@ def _add_model_and_data(parser: argparse.ArgumentParser, *, required: bool) -> N
         metavar="KEY=VALUE",
         help="model option, repeatable (e.g. --option activation=gelu --option channels=16)",
     )
-    group.add_argument("--dataset", default="mnist1d", help="data set name (default: mnist1d)")
+    group.add_argument(
+        "--dataset", default="mnist1d", help="data set name (default: mnist1d; see --list-datasets)"
+    )
+    group.add_argument(
+        "--list-datasets",
+        action=_ListNames,
+        what="datasets",
+        help="print the data set names and exit",
+    )
     group.add_argument("--root", type=Path, default=None, help="folder of image data sets")
     group.add_argument(
         "--download", action="store_true", help="download image data sets into --root (online)"
     )
-    group.add_argument("--n-train", type=int, default=None, help="subsample the training set")
-    group.add_argument("--n-test", type=int, default=None, help="subsample the test set")
+    group.add_argument(
+        "--n-train", type=positive_int, default=None, help="subsample the training set"
+    )
+    group.add_argument("--n-test", type=positive_int, default=None, help="subsample the test set")
     group.add_argument("--fourier", action="store_true", help="use |FFT| magnitudes of the inputs")
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=int, default=20, help="epochs (default: 20)")
-    group.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
+    group.add_argument("--epochs", type=positive_int, default=20, help="epochs (default: 20)")
+    group.add_argument(
+        "--batch-size", type=positive_int, default=64, help="batch size (default: 64)"
+    )
     group.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
     group.add_argument("--optimizer", default="adam", help="adam (default) or sgd")
     group.add_argument("--weight-decay", type=float, default=0.0, help="weight decay")
     group.add_argument(
-        "--checkpoint-every", type=int, default=1, help="checkpoint every k epochs (default: 1)"
+        "--checkpoint-every",
+        type=positive_int,
+        default=1,
+        help="checkpoint every k epochs (default: 1)",
     )
     group.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    group.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="start over in the run folder, deleting its checkpoints (default: continue a "
+        "stopped run with the same configuration)",
+    )
 
 
 def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -84,7 +145,9 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     """
     train = sub.add_parser("train", help="train a model with checkpoints (resumes when stopped)")
     _add_model_and_data(train, required=True)
-    train.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    train.add_argument(
+        "--seed", type=non_negative_int, default=0, help="training seed (default: 0)"
+    )
     train.add_argument("--out", type=Path, required=True, help="run folder")
     train.add_argument("--json", action="store_true", help="print the history as JSON")
 
@@ -100,9 +163,11 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     )
     probe.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
     probe.add_argument(
-        "--n-samples", type=int, default=None, help="probe a subset of the train set"
+        "--n-samples", type=positive_int, default=None, help="probe a subset of the train set"
     )
-    probe.add_argument("--max-width", type=int, default=2500, help="reduce wider layers")
+    probe.add_argument(
+        "--max-width", type=positive_int, default=2500, help="reduce wider layers"
+    )
     probe.add_argument(
         "--reduction",
         default="sparse",
@@ -110,7 +175,9 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     )
     probe.add_argument("--clustering", action="store_true", help="k-means clustering indices")
     probe.add_argument("--linear-probe", action="store_true", help="linear-probe accuracy")
-    probe.add_argument("--umap", type=int, default=0, metavar="N", help="UMAP pictures, N points")
+    probe.add_argument(
+        "--umap", type=non_negative_int, default=0, metavar="N", help="UMAP pictures, N points"
+    )
     probe.add_argument("--label", default=None, help="legend label")
     probe.add_argument("--out", type=Path, default=Path("probe-output"), help="output folder")
     add_probe_options(probe)
@@ -128,16 +195,23 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     study.add_argument("--seeds", type=_int_list, default=None, help="default: 0,1,2")
     study.add_argument("--out", type=Path, default=Path("studies-output"), help="output folder")
     study.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    study.add_argument("--n-jobs", type=int, default=None, help="parallel tree fits")
+    study.add_argument(
+        "--n-jobs", type=n_jobs, default=None, help="parallel tree fits, -1 for all cores"
+    )
 
     demo = sub.add_parser(
         "demo", help="the embedded default: train and probe MNIST-1D CNNs on the CPU"
     )
-    demo.add_argument("--epochs", type=int, default=10, help="epochs (default: 10)")
-    demo.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    demo.add_argument("--epochs", type=positive_int, default=10, help="epochs (default: 10)")
+    demo.add_argument(
+        "--seeds",
+        type=_int_list,
+        default=(0, 1, 2),
+        help="training seeds; the report gives mean ± std over them (default: 0,1,2)",
+    )
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
     demo.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    demo.add_argument("--n-jobs", type=int, default=None, help="parallel tree fits")
+    demo.add_argument("--n-jobs", type=n_jobs, default=None, help="parallel tree fits")
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -174,7 +248,7 @@ def _train_config(args: argparse.Namespace, seed: int) -> Any:
 def _run_train(args: argparse.Namespace) -> None:
     from ..training import train
 
-    run = train(_train_config(args, args.seed), args.out)
+    run = train(_train_config(args, args.seed), args.out, resume=not args.no_resume)
     history = run.history
     if args.json:
         print(json.dumps({"out_dir": str(run.out_dir), "history": history.to_dict()}))
@@ -257,7 +331,11 @@ def _run_probe(args: argparse.Namespace) -> None:
     else:
         checkpoints = []
         for seed in args.seeds:
-            run = train(_train_config(args, seed), args.out / "runs" / f"seed_{seed}")
+            run = train(
+                _train_config(args, seed),
+                args.out / "runs" / f"seed_{seed}",
+                resume=not args.no_resume,
+            )
             checkpoints.append(run.checkpoints[-1])
     layers = None if args.layers is None else [s.strip() for s in args.layers.split(",") if s]
     result = probe_checkpoints(
@@ -313,7 +391,7 @@ def _run_demo(args: argparse.Namespace) -> None:
     result = run_demo(
         out_dir=args.out,
         epochs=args.epochs,
-        seed=args.seed,
+        seeds=args.seeds,
         device=args.device,
         n_jobs=args.n_jobs,
         progress=not args.json,
@@ -327,7 +405,14 @@ def _run_demo(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Run one of :data:`COMMANDS`."""
-    {"train": _run_train, "probe": _run_probe, "study": _run_study, "demo": _run_demo}[
-        args.command
-    ](args)
+    """Run one of :data:`COMMANDS`, holding the lock of its ``--out`` folder.
+
+    Raises
+    ------
+    RunFolderInUseError
+        At once, when another run holds ``--out``.
+    """
+    with hold_run_folder(args.out, option="--out"):
+        {"train": _run_train, "probe": _run_probe, "study": _run_study, "demo": _run_demo}[
+            args.command
+        ](args)

@@ -26,6 +26,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_write_text
+from .._run_lock import hold_run_folder
+from .._schema import Where, read_json, reject_unknown, require, require_object
 from .._validation import check_choice
 
 __all__ = [
@@ -40,6 +42,11 @@ __all__ = [
 ]
 
 STUDIES = ("activations", "batch-size", "stride", "batchnorm", "epochs")
+
+_STUDY_HINT = (
+    "The file is damaged or was not written by StudyResult.save; run the study again "
+    "(`sparsity-widgets study`), which reuses its cached models and probes."
+)
 
 
 @dataclass(frozen=True)
@@ -167,15 +174,47 @@ class StudyResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StudyResult:
-        """Inverse of :meth:`to_dict`."""
-        from ..probe import ProbeResult
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str | os.PathLike | None = None
+    ) -> StudyResult:
+        """Inverse of :meth:`to_dict`, checking every field.
 
+        Parameters
+        ----------
+        data : dict
+            Required: ``study``, ``setting`` (strings) and ``results``, a list of probe results
+            (see :meth:`ProbeResult.from_dict`).
+        source : path-like, optional
+            The file ``data`` came from (``<study>.json``), named in error messages.
+
+        Returns
+        -------
+        StudyResult
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the key path (e.g.
+            ``results[1].runs[0].layers[3].alpha_star``), what was expected and what was found.
+        """
+        from ..probe.result import ProbeResult
+
+        at = Where.of("MNIST-1D study", source, _STUDY_HINT)
+        data = require_object(data, at)
+        reject_unknown(data, ["study", "setting", "results"], at)
+        results = require(data, "results", "array", at)
+        here = at.key("results")
         return cls(
-            study=data["study"],
-            setting=data["setting"],
-            results=[ProbeResult.from_dict(r) for r in data["results"]],
+            study=require(data, "study", "string", at),
+            setting=require(data, "setting", "string", at),
+            results=[ProbeResult._parse(r, here.item(i)) for i, r in enumerate(results)],
         )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> StudyResult:
+        """Read ``<study>.json`` as written by :meth:`save` (errors name the file and key)."""
+        at = Where.of("MNIST-1D study", path, _STUDY_HINT)
+        return cls.from_dict(read_json(path, at), source=path)
 
     def markdown_table(self) -> str:
         """Variant x layer table of alpha* (mean ± std over seeds) with test accuracy."""
@@ -320,81 +359,82 @@ def run_variants(
 
     probe_settings = probe_settings or ProbeSettings()
     out_dir = Path(out_dir)
-    data = load_dataset("mnist1d")
-    results = []
-    bar = tqdm(
-        total=len(variants) * len(setting.seeds),
-        desc=f"study {name}",
-        unit="model",
-        disable=not progress,
-    )
-    for variant in variants:
-        options = _model_options(setting, variant)
-        runs = []
-        for seed in setting.seeds:
-            config = TrainConfig(
-                model="mnist1d-cnn",
-                model_options=options,
-                dataset="mnist1d",
-                dataset_options={},
-                epochs=setting.epochs,
-                batch_size=variant.batch_size or setting.batch_size,
-                lr=setting.lr,
-                seed=seed,
-                device=device,
-                checkpoint_every=1,
-            )
-            run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
-            epoch = variant.epoch or setting.epochs
-            probe_file = (
-                out_dir / "probes" / f"{run_dir.name}-epoch{epoch}-"
-                f"{_key(probe_settings.to_dict())}.json"
-            )
-            if probe_file.exists():
-                runs.append(SeedRun.from_dict(json.loads(probe_file.read_text())))
-                bar.update()
-                continue
-            train(config, run_dir, data=data, progress=False)
-            checkpoint = run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
-            model, _, info = load_checkpoint(checkpoint)
-            history = info["history"]
-            run = probe_model(
-                model,
-                data.train,
-                settings=probe_settings,
-                seed=seed,
-                test_accuracy=history.test_accuracy[-1],
-                train_accuracy=history.train_accuracy[-1],
-                source=str(checkpoint),
-                epoch=epoch,
-                device=device,
-                progress=False,
-            )
-            atomic_write_text(probe_file, json.dumps(run.to_dict()) + "\n")
-            runs.append(run)
-            bar.update()
-        results.append(
-            ProbeResult(
-                label=variant.label,
-                model="mnist1d-cnn",
-                dataset="mnist1d",
-                settings={
-                    **probe_settings.to_dict(),
-                    "n_samples": len(data.train),
-                    "model_options": options,
-                    "batch_size": variant.batch_size or setting.batch_size,
-                    "epochs": setting.epochs,
-                    "epoch_probed": variant.epoch or setting.epochs,
-                    "lr": setting.lr,
-                    "setting": setting_name,
-                },
-                runs=runs,
-            )
+    with hold_run_folder(out_dir):
+        data = load_dataset("mnist1d")
+        results = []
+        bar = tqdm(
+            total=len(variants) * len(setting.seeds),
+            desc=f"study {name}",
+            unit="model",
+            disable=not progress,
         )
-    bar.close()
-    result = StudyResult(study=name, setting=setting_name, results=results)
-    result.save(out_dir)
-    return result
+        for variant in variants:
+            options = _model_options(setting, variant)
+            runs = []
+            for seed in setting.seeds:
+                config = TrainConfig(
+                    model="mnist1d-cnn",
+                    model_options=options,
+                    dataset="mnist1d",
+                    dataset_options={},
+                    epochs=setting.epochs,
+                    batch_size=variant.batch_size or setting.batch_size,
+                    lr=setting.lr,
+                    seed=seed,
+                    device=device,
+                    checkpoint_every=1,
+                )
+                run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
+                epoch = variant.epoch or setting.epochs
+                probe_file = (
+                    out_dir / "probes" / f"{run_dir.name}-epoch{epoch}-"
+                    f"{_key(probe_settings.to_dict())}.json"
+                )
+                if probe_file.exists():
+                    runs.append(SeedRun.from_json(probe_file))
+                    bar.update()
+                    continue
+                train(config, run_dir, data=data, progress=False)
+                checkpoint = run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
+                model, _, info = load_checkpoint(checkpoint)
+                history = info["history"]
+                run = probe_model(
+                    model,
+                    data.train,
+                    settings=probe_settings,
+                    seed=seed,
+                    test_accuracy=history.test_accuracy[-1],
+                    train_accuracy=history.train_accuracy[-1],
+                    source=str(checkpoint),
+                    epoch=epoch,
+                    device=device,
+                    progress=False,
+                )
+                atomic_write_text(probe_file, json.dumps(run.to_dict()) + "\n")
+                runs.append(run)
+                bar.update()
+            results.append(
+                ProbeResult(
+                    label=variant.label,
+                    model="mnist1d-cnn",
+                    dataset="mnist1d",
+                    settings={
+                        **probe_settings.to_dict(),
+                        "n_samples": len(data.train),
+                        "model_options": options,
+                        "batch_size": variant.batch_size or setting.batch_size,
+                        "epochs": setting.epochs,
+                        "epoch_probed": variant.epoch or setting.epochs,
+                        "lr": setting.lr,
+                        "setting": setting_name,
+                    },
+                    runs=runs,
+                )
+            )
+        bar.close()
+        result = StudyResult(study=name, setting=setting_name, results=results)
+        result.save(out_dir)
+        return result
 
 
 def alpha_table(result: StudyResult) -> np.ndarray:

@@ -27,6 +27,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_write_text
+from .._run_lock import hold_run_folder
+from .._schema import (
+    Where,
+    describe,
+    read_json,
+    reject_unknown,
+    require,
+    require_list,
+    require_object,
+)
 from .._validation import check_choice
 
 __all__ = [
@@ -98,6 +108,35 @@ WIDTH_SETTINGS = {
 }
 
 
+WIDTH_SCHEMA = "sparsity_widgets.width_study/1"
+
+_HINT = (
+    "The file is damaged or was not written by WidthStudyResult.save; run the study again "
+    "(`sparsity-widgets study width-reduction`)."
+)
+
+_ROW_KEYS = {
+    "source": "string",
+    "layer": "string",
+    "n_samples": "integer",
+    "width_in": "integer",
+    "width_out": "integer",
+    "method": "string",
+    "seconds": "number",
+    "alpha_mean": "number",
+    "alpha_std": "number",
+}
+
+
+def _read_row(row: Any, at: Where) -> dict[str, Any]:
+    """One row of the study, checked: every key of :data:`_ROW_KEYS` and ``alpha``."""
+    row = require_object(row, at)
+    for key, kind in _ROW_KEYS.items():
+        require(row, key, kind, at)
+    require_list(row, "alpha", "number", at)
+    return row
+
+
 @dataclass
 class WidthStudyResult:
     """Rows of the study, one per (source, layer, method, width); full width has method "none".
@@ -119,12 +158,52 @@ class WidthStudyResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"schema": "sparsity_widgets.width_study/1", **asdict(self)}
+        return {"schema": WIDTH_SCHEMA, **asdict(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WidthStudyResult:
-        """Inverse of :meth:`to_dict`."""
-        return cls(setting=data["setting"], rows=data["rows"], info=data["info"])
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str | os.PathLike | None = None
+    ) -> WidthStudyResult:
+        """Inverse of :meth:`to_dict`, checking every field.
+
+        Parameters
+        ----------
+        data : dict
+            Required: ``schema`` (``"sparsity_widgets.width_study/1"``), ``setting``, ``info``
+            (an object) and ``rows``, each with every key listed in the class docstring.
+        source : path-like, optional
+            The file ``data`` came from, named in error messages.
+
+        Returns
+        -------
+        WidthStudyResult
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the key path (e.g. ``rows[4].alpha_mean``), what
+            was expected and what was found.
+        """
+        at = Where.of("width study", source, _HINT)
+        data = require_object(data, at)
+        if data.get("schema") != WIDTH_SCHEMA:
+            raise at.key("schema").error(
+                f"{WIDTH_SCHEMA!r} (this is not a width study)",
+                "no such key" if "schema" not in data else describe(data["schema"]),
+            )
+        reject_unknown(data, ["schema", "setting", "rows", "info"], at)
+        rows = require(data, "rows", "array", at)
+        return cls(
+            setting=require(data, "setting", "string", at),
+            rows=[_read_row(row, at.key("rows").item(i)) for i, row in enumerate(rows)],
+            info=require(data, "info", "object", at),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> WidthStudyResult:
+        """Read ``width-reduction.json`` as written by :meth:`save`."""
+        at = Where.of("width study", path, _HINT)
+        return cls.from_dict(read_json(path, at), source=path)
 
     def full_width(self, source: str, layer: str) -> dict[str, Any]:
         """The full-width row of a layer."""
@@ -341,16 +420,17 @@ def run_width_study(
     check_choice("setting", setting, tuple(WIDTH_SETTINGS))
     config = WIDTH_SETTINGS[setting]
     out_dir = Path(out_dir)
-    info: dict[str, Any] = {"settings": asdict(config)}
-    sources = _sources(config, out_dir, info)
-    n_steps = 0
-    for _, _, features, _ in sources:
-        n, width = features.shape
-        usable = [w for w in config.widths if w < min(n, width)]
-        n_steps += 1 + len(usable) * len(REDUCTION_METHODS)
-    result = WidthStudyResult(setting=setting, info=info)
-    with tqdm(total=n_steps, desc="width study", unit="score", disable=not progress) as bar:
-        for source, layer, features, y in sources:
-            result.rows.extend(_score_layer(source, layer, features, y, config, bar))
-    result.save(out_dir / "width-reduction.json")
+    with hold_run_folder(out_dir):
+        info: dict[str, Any] = {"settings": asdict(config)}
+        sources = _sources(config, out_dir, info)
+        n_steps = 0
+        for _, _, features, _ in sources:
+            n, width = features.shape
+            usable = [w for w in config.widths if w < min(n, width)]
+            n_steps += 1 + len(usable) * len(REDUCTION_METHODS)
+        result = WidthStudyResult(setting=setting, info=info)
+        with tqdm(total=n_steps, desc="width study", unit="score", disable=not progress) as bar:
+            for source, layer, features, y in sources:
+                result.rows.extend(_score_layer(source, layer, features, y, config, bar))
+        result.save(out_dir / "width-reduction.json")
     return result

@@ -9,13 +9,16 @@ imports torch; ``import sparsity_widgets`` does not.
 
 from __future__ import annotations
 
-from .checkpoints import list_checkpoints, load_checkpoint
+from .._run_lock import RunFolderInUseError
+from .checkpoints import DamagedCheckpointError, list_checkpoints, load_checkpoint
 from .config import OPTIMIZERS, TrainConfig, TrainingHistory
 from .loop import RESUMABLE_FIELDS, TrainingRun, evaluate_accuracy, resolve_device, train
 
 __all__ = [
     "OPTIMIZERS",
     "RESUMABLE_FIELDS",
+    "DamagedCheckpointError",
+    "RunFolderInUseError",
     "TrainConfig",
     "TrainingHistory",
     "TrainingRun",

@@ -11,7 +11,9 @@ A checkpoint is a dict of tensors and plain values only (no pickled classes), so
 history so far, the random states a resumed run needs to continue exactly as an uninterrupted
 one (torch's CPU generator, the shuffling generator, CUDA's when used), the config, and the
 sample shape, class count and class names the model was built for. Every file is written to a
-temporary name and moved into place, so a crash leaves either the old file or the new one.
+temporary name and moved into place, so a crash leaves either the old file or the new one; a
+file damaged otherwise (a full disk, a partial copy) raises :class:`DamagedCheckpointError`,
+and :func:`~sparsity_widgets.training.train` then resumes from the previous checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .config import TrainConfig, TrainingHistory
 __all__ = [
     "CHECKPOINT_DIR",
     "CHECKPOINT_FORMAT",
+    "DamagedCheckpointError",
     "checkpoint_path",
     "list_checkpoints",
     "load_checkpoint",
@@ -40,6 +43,10 @@ __all__ = [
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FORMAT = "sparsity_widgets.training.checkpoint/1"
 _NAME = re.compile(r"^epoch_(\d+)\.pt$")
+
+
+class DamagedCheckpointError(ValueError):
+    """A checkpoint file that cannot be read (truncated, overwritten) or is not one of ours."""
 
 
 def checkpoint_path(out_dir: str | os.PathLike, epoch: int) -> Path:
@@ -77,15 +84,28 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
-def read_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict[str, Any]:
+def read_checkpoint(
+    path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool = False
+) -> dict[str, Any]:
     """Load the raw checkpoint dict, checking that it is one of ours.
+
+    Parameters
+    ----------
+    path : path-like
+        A file from :func:`list_checkpoints`.
+    map_location : default "cpu"
+        Passed to ``torch.load``.
+    mmap : bool, default False
+        Map the tensors from the file instead of reading them (``torch.load(mmap=True)``):
+        cheap when only the plain values (``config``, ``epoch``) are needed.
 
     Raises
     ------
     FileNotFoundError
         When ``path`` does not exist (the message suggests :func:`list_checkpoints`).
-    ValueError
-        When the file is not a checkpoint written by this package.
+    DamagedCheckpointError
+        A ``ValueError``: the file is unreadable (e.g. truncated) or not a checkpoint written
+        by this package.
     """
     path = Path(path)
     if not path.is_file():
@@ -94,14 +114,14 @@ def read_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> di
             "list_checkpoints(out_dir)."
         )
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:
-        raise ValueError(
+        raise DamagedCheckpointError(
             f"{str(path)!r} is not a readable checkpoint ({type(exc).__name__}: {exc}); it may "
             "be truncated or written by another program."
         ) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(
+        raise DamagedCheckpointError(
             f"{str(path)!r} is not a sparsity_widgets training checkpoint (expected format "
             f"{CHECKPOINT_FORMAT!r})."
         )
@@ -137,7 +157,7 @@ def load_checkpoint(
 
     device = resolve_device(device) if isinstance(device, str) else torch.device(device)
     state = read_checkpoint(path, map_location="cpu")
-    config = TrainConfig.from_dict(state["config"])
+    config = TrainConfig.from_dict(state["config"], source=path)
     in_shape = tuple(int(s) for s in state["in_shape"])
     n_classes = int(state["n_classes"])
     with torch.random.fork_rng(devices=[]):
@@ -148,7 +168,7 @@ def load_checkpoint(
     model.to(device).eval()
     info = {
         "epoch": int(state["epoch"]),
-        "history": TrainingHistory.from_dict(state["history"]),
+        "history": TrainingHistory.from_dict(state["history"], source=path),
         "in_shape": in_shape,
         "n_classes": n_classes,
         "class_names": tuple(state["class_names"]),

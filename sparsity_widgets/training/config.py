@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._schema import Where, reject_unknown, require_list, require_object
 from .._validation import check_choice, check_int, check_real
 
 __all__ = ["DEVICES", "OPTIMIZERS", "TrainConfig", "TrainingHistory", "jsonable"]
@@ -121,17 +123,47 @@ class TrainConfig:
         return jsonable(dataclasses.asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Rebuild a configuration from :meth:`to_dict` output (e.g. a loaded config.json)."""
-        if not isinstance(data, dict):
-            raise ValueError(f"a TrainConfig needs a dict; got {type(data).__name__}.")
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str | os.PathLike | None = None
+    ) -> TrainConfig:
+        """Rebuild a configuration from :meth:`to_dict` output (e.g. a loaded config.json).
+
+        Parameters
+        ----------
+        data : dict
+            Every field, as :meth:`to_dict` writes them: a saved configuration missing one is
+            refused rather than completed with today's default (which could differ from the
+            value the run was trained with).
+        source : path-like, optional
+            The file (``config.json``, a checkpoint) ``data`` came from, named in errors.
+
+        Returns
+        -------
+        TrainConfig
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the field, what was expected and what was found.
+        """
+        at = Where.of(
+            "training config",
+            source,
+            "The file is damaged or was not written by this package; start the run afresh "
+            "in a new folder.",
+        )
+        data = require_object(data, at)
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
         if unknown:
-            raise ValueError(f"unknown TrainConfig field(s) {unknown}; valid fields are {names}.")
-        if "model" not in data:
-            raise ValueError("a TrainConfig needs the field 'model' (a registry name).")
-        return cls(**data)
+            raise at.error(f"only the fields {names}", f"unknown TrainConfig field(s) {unknown}")
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise at.error(f"every field of {names}", f"no field(s) {missing}")
+        try:
+            return cls(**data)
+        except ValueError as exc:  # a value check of __post_init__ names the field
+            raise at.wrap(exc) from None
 
     def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
         """Return ``{field: (self's value, other's value)}`` for the fields that differ."""
@@ -186,13 +218,45 @@ class TrainingHistory:
         return {f.name: list(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainingHistory:
-        """Rebuild a history from :meth:`to_dict` output."""
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str | os.PathLike | None = None
+    ) -> TrainingHistory:
+        """Rebuild a history from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+            Every field, each a list with one entry per completed epoch: ``epochs`` holds
+            integers, the others numbers (NaN allowed: a diverged loss is recorded as such).
+        source : path-like, optional
+            The file (``history.json``, a checkpoint) ``data`` came from, named in errors.
+
+        Returns
+        -------
+        TrainingHistory
+
+        Raises
+        ------
+        SavedResultError
+            A ``ValueError`` naming the file, the key, what was expected and what was found.
+        """
+        at = Where.of(
+            "training history",
+            source,
+            "The file is damaged or was not written by this package; start the run afresh "
+            "in a new folder.",
+        )
+        data = require_object(data, at)
         names = [f.name for f in dataclasses.fields(cls)]
-        missing = [n for n in names if n not in data]
-        if missing:
-            raise ValueError(f"a training history needs the fields {names}; missing {missing}.")
-        lengths = {len(data[n]) for n in names}
-        if len(lengths) != 1:
-            raise ValueError(f"the lists of a training history differ in length: {lengths}.")
-        return cls(**{n: list(data[n]) for n in names})
+        reject_unknown(data, names, at)
+        lists = {
+            n: require_list(data, n, "integer" if n == "epochs" else "real", at) for n in names
+        }
+        length = len(lists["epochs"])
+        for n in names:
+            if len(lists[n]) != length:
+                raise at.key(n).error(
+                    f"{length} item(s), one per epoch as in 'epochs'",
+                    f"a list of {len(lists[n])} item(s)",
+                )
+        return cls(**lists)

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._io import atomic_write_text
+from .._run_lock import hold_run_folder
+from .._schema import Where, read_json
 from .._validation import check_choice, check_int
 from .checkpoints import (
+    CHECKPOINT_DIR,
     CHECKPOINT_FORMAT,
+    DamagedCheckpointError,
     checkpoint_path,
     list_checkpoints,
     read_checkpoint,
@@ -158,18 +163,114 @@ def _read_saved_config(out_dir: Path) -> TrainConfig | None:
     path = out_dir / CONFIG_FILE
     if not path.is_file():
         return None
-    return TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return TrainConfig.from_dict(read_json(path, Where.of("training config", path)), source=path)
+
+
+_START_OVER = (
+    "pass resume=False (--no-resume on the command line) to start over there (its checkpoints "
+    "are then deleted)"
+)
+
+
+def _run_differences(saved: TrainConfig, config: TrainConfig) -> str:
+    """``"lr: saved 0.001, now 0.01; ..."`` over the fields a resumed run must keep, or ``""``."""
+    differences = {k: v for k, v in saved.differences(config).items() if k not in RESUMABLE_FIELDS}
+    return "; ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differences.items())
 
 
 def _check_same_run(saved: TrainConfig, config: TrainConfig, out_dir: Path) -> None:
-    differences = {k: v for k, v in saved.differences(config).items() if k not in RESUMABLE_FIELDS}
-    if differences:
-        lines = "; ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differences.items())
+    lines = _run_differences(saved, config)
+    if lines:
         raise ValueError(
             f"{str(out_dir)!r} holds a run with a different configuration ({lines}). Use "
-            "another out_dir for the new run, or pass resume=False to start over there "
-            "(its checkpoints are then deleted)."
+            f"another out_dir for the new run, or {_START_OVER}."
         )
+
+
+def _resume_state(
+    config: TrainConfig, out_dir: Path, in_shape: tuple[int, ...], class_names: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The state to resume from: the latest readable checkpoint of the same run, or None.
+
+    Every checkpoint's saved config must match ``config`` (but for :data:`RESUMABLE_FIELDS`),
+    not only ``config.json``: a folder two runs wrote into at once is refused. Damaged
+    checkpoints (truncated, unreadable) are skipped with a warning, so the run resumes from
+    the previous valid one; when none is valid, the error says which files to delete.
+    """
+    saved = _read_saved_config(out_dir)
+    found = list_checkpoints(out_dir)
+    if saved is None and found:
+        raise ValueError(
+            f"{str(out_dir)!r} holds checkpoints but no {CONFIG_FILE}, so it cannot be "
+            f"checked that they belong to this configuration. Use another out_dir, or "
+            f"{_START_OVER}."
+        )
+    if saved is None:
+        return None
+    _check_same_run(saved, config, out_dir)
+    damaged: dict[Path, str] = {}
+    readable: list[Path] = []
+    for path in found:
+        try:
+            raw = read_checkpoint(path, mmap=True).get("config")
+            if not isinstance(raw, dict):
+                raise DamagedCheckpointError(f"{str(path)!r} holds no saved config")
+            saved_config = TrainConfig.from_dict(raw, source=path)
+        except (DamagedCheckpointError, TypeError, ValueError) as exc:
+            damaged[path] = str(exc).rstrip(".")
+            continue
+        lines = _run_differences(saved_config, config)
+        if lines:
+            raise ValueError(
+                f"the checkpoint {str(path)!r} was written by a run with a different "
+                f"configuration ({lines}), although {CONFIG_FILE} matches: two runs wrote into "
+                f"{str(out_dir)!r}. Use another out_dir for the new run, or {_START_OVER}."
+            )
+        readable.append(path)
+    state = None
+    while readable and state is None:
+        try:
+            state = read_checkpoint(readable[-1], map_location="cpu")
+        except DamagedCheckpointError as exc:
+            damaged[readable.pop()] = str(exc).rstrip(".")
+    reasons = "; ".join(damaged.values())
+    names = ", ".join(repr(str(p)) for p in sorted(damaged))
+    if state is None:
+        if not damaged:
+            return None
+        raise ValueError(
+            f"{str(out_dir)!r} holds no readable checkpoint to resume from: {reasons}. Delete "
+            f"{names} to start this run over from epoch 1, or {_START_OVER}."
+        )
+    if damaged:
+        warnings.warn(
+            f"{reasons}. Resuming from epoch {int(state['epoch'])}, the latest readable "
+            f"checkpoint ({str(readable[-1])!r}); delete {names} if this run does not "
+            f"overwrite {'it' if len(damaged) == 1 else 'them'}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    _check_same_data(state, in_shape, class_names, readable[-1])
+    if state["epoch"] > config.epochs:
+        raise ValueError(
+            f"{str(out_dir)!r} already holds {state['epoch']} epochs, more than "
+            f"epochs={config.epochs}. Load an earlier epoch with "
+            "load_checkpoint(list_checkpoints(out_dir)[i]) or use another out_dir."
+        )
+    return state
+
+
+def _remove_orphaned_temporaries(out_dir: Path) -> None:
+    """Delete temporary files that a run killed mid-write left (``.epoch_0003.pt.x1y2.pt``).
+
+    Called with the folder's lock held, so no other run is writing them.
+    """
+    folders = ((out_dir, (CONFIG_FILE, HISTORY_FILE)), (out_dir / CHECKPOINT_DIR, ("epoch_",)))
+    for folder, stems in folders:
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.is_file() and any(path.name.startswith(f".{s}") for s in stems):
+                    path.unlink(missing_ok=True)
 
 
 def _clear_run(out_dir: Path) -> None:
@@ -196,7 +297,9 @@ def train(
     config : TrainConfig
         What to train and how.
     out_dir : path-like
-        Run folder: ``config.json``, ``history.json`` and ``checkpoints/epoch_XXXX.pt``.
+        Run folder: ``config.json``, ``history.json`` and ``checkpoints/epoch_XXXX.pt``. Held
+        with a lock file (``.sparsity-widgets.lock``) while training, so that a second run
+        into the same folder fails at once instead of mixing its files with this one's.
     data : DatasetSplits, optional
         Train and test splits (``X`` of shape ``(n, *sample_shape)``, ``y`` of shape ``(n,)``).
         ``None`` loads ``load_dataset(config.dataset, **config.dataset_options)``.
@@ -204,9 +307,10 @@ def train(
         Show a progress bar over epochs with the loss and accuracies.
     resume : bool, default True
         When ``out_dir`` holds a run with the same configuration (``epochs``,
-        ``checkpoint_every`` and ``device`` may differ), continue after its latest
-        checkpoint; a finished run is returned without training. ``False`` deletes the
-        earlier run's checkpoints and starts over.
+        ``checkpoint_every`` and ``device`` may differ) in ``config.json`` and in every
+        checkpoint, continue after its latest readable checkpoint (damaged ones are skipped
+        with a ``UserWarning``); a finished run is returned without training. ``False``
+        deletes the earlier run's checkpoints and starts over.
     stop_after : int, optional
         Stop (with a checkpoint) after this epoch, as an interruption would.
 
@@ -217,9 +321,13 @@ def train(
 
     Raises
     ------
+    RunFolderInUseError
+        At once, when another process is training into ``out_dir``.
     ValueError
-        For a different run already in ``out_dir``, ``device="cuda"`` without a GPU, labels
-        outside ``0..n_classes-1``, data that do not match a resumed run, or a bad argument.
+        For a different run already in ``out_dir`` (in ``config.json`` or in any checkpoint),
+        only damaged checkpoints to resume from, ``device="cuda"`` without a GPU, labels
+        outside ``0..n_classes-1``, data that do not match a resumed run, an ``out_dir`` that
+        cannot be written, or a bad argument.
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}.")
@@ -256,97 +364,87 @@ def train(
     _check_labels(y_train, n_classes, "train")
     _check_labels(y_test, n_classes, "test")
 
-    state = None
-    if resume:
-        saved = _read_saved_config(out_dir)
-        if saved is None and list_checkpoints(out_dir):
-            raise ValueError(
-                f"{str(out_dir)!r} holds checkpoints but no {CONFIG_FILE}, so it cannot be "
-                "checked that they belong to this configuration. Use another out_dir, or pass "
-                "resume=False to delete them and start over."
-            )
-        if saved is not None:
-            _check_same_run(saved, config, out_dir)
-            found = list_checkpoints(out_dir)
-            if found:
-                state = read_checkpoint(found[-1], map_location="cpu")
-                _check_same_data(state, in_shape, class_names, found[-1])
-                if state["epoch"] > config.epochs:
-                    raise ValueError(
-                        f"{str(out_dir)!r} already holds {state['epoch']} epochs, more than "
-                        f"epochs={config.epochs}. Load an earlier epoch with "
-                        "load_checkpoint(list_checkpoints(out_dir)[i]) or use another out_dir."
+    with hold_run_folder(out_dir):
+        _remove_orphaned_temporaries(out_dir)
+        state = _resume_state(config, out_dir, in_shape, class_names) if resume else None
+
+        from ..models import build_model
+
+        cuda_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(config.seed)
+            model = build_model(
+                config.model, in_shape=in_shape, n_classes=n_classes, **config.model_options
+            ).to(device)
+            optimizer = _make_optimizer(config, model)
+            shuffle = torch.Generator().manual_seed(config.seed)
+            history = TrainingHistory()
+            first_epoch = 1
+            if state is not None:
+                model.load_state_dict(state["model_state"])
+                optimizer.load_state_dict(state["optimizer_state"])
+                history = TrainingHistory.from_dict(state["history"])
+                torch.set_rng_state(state["rng"]["torch"])
+                shuffle.set_state(state["rng"]["shuffle"])
+                if device.type == "cuda" and "cuda" in state["rng"]:
+                    torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+                first_epoch = int(state["epoch"]) + 1
+
+            if not resume and out_dir.exists():
+                _clear_run(out_dir)  # only now that the new model could be built
+            config_text = json.dumps(config.to_dict(), indent=2) + "\n"
+            atomic_write_text(out_dir / CONFIG_FILE, config_text)
+            last_epoch = config.epochs if stop_after is None else min(config.epochs, stop_after)
+            if _nbytes(X_train) <= _ON_DEVICE_BYTES:
+                X_train, y_train = X_train.to(device), y_train.to(device)
+
+            from tqdm.auto import tqdm
+
+            with tqdm(
+                total=config.epochs,
+                initial=first_epoch - 1,
+                desc=f"{config.model} on {config.dataset or 'data'}",
+                unit="epoch",
+                disable=not progress,
+            ) as bar:
+                for epoch in range(first_epoch, last_epoch + 1):
+                    started = time.perf_counter()
+                    loss, accuracy = _train_one_epoch(
+                        model, optimizer, X_train, y_train, config.batch_size, shuffle, device
                     )
-
-    from ..models import build_model
-
-    cuda_devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(config.seed)
-        model = build_model(
-            config.model, in_shape=in_shape, n_classes=n_classes, **config.model_options
-        ).to(device)
-        optimizer = _make_optimizer(config, model)
-        shuffle = torch.Generator().manual_seed(config.seed)
-        history = TrainingHistory()
-        first_epoch = 1
-        if state is not None:
-            model.load_state_dict(state["model_state"])
-            optimizer.load_state_dict(state["optimizer_state"])
-            history = TrainingHistory.from_dict(state["history"])
-            torch.set_rng_state(state["rng"]["torch"])
-            shuffle.set_state(state["rng"]["shuffle"])
-            if device.type == "cuda" and "cuda" in state["rng"]:
-                torch.cuda.set_rng_state(state["rng"]["cuda"], device)
-            first_epoch = int(state["epoch"]) + 1
-
-        if not resume and out_dir.exists():
-            _clear_run(out_dir)  # only now that the new model could be built
-        atomic_write_text(out_dir / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")
-        last_epoch = config.epochs if stop_after is None else min(config.epochs, stop_after)
-        if _nbytes(X_train) <= _ON_DEVICE_BYTES:
-            X_train, y_train = X_train.to(device), y_train.to(device)
-
-        from tqdm.auto import tqdm
-
-        with tqdm(
-            total=config.epochs,
-            initial=first_epoch - 1,
-            desc=f"{config.model} on {config.dataset or 'data'}",
-            unit="epoch",
-            disable=not progress,
-        ) as bar:
-            for epoch in range(first_epoch, last_epoch + 1):
-                started = time.perf_counter()
-                loss, accuracy = _train_one_epoch(
-                    model, optimizer, X_train, y_train, config.batch_size, shuffle, device
-                )
-                test_accuracy = evaluate_accuracy(model, X_test, y_test)
-                history.append(epoch, loss, accuracy, test_accuracy, time.perf_counter() - started)
-                due = epoch % config.checkpoint_every == 0 or epoch in (config.epochs, last_epoch)
-                if due:
-                    save_checkpoint(
-                        checkpoint_path(out_dir, epoch),
-                        _checkpoint_state(
-                            epoch,
-                            model,
-                            optimizer,
-                            history,
-                            shuffle,
-                            device,
-                            config,
-                            in_shape,
-                            n_classes,
-                            class_names,
-                        ),
+                    test_accuracy = evaluate_accuracy(model, X_test, y_test)
+                    seconds = time.perf_counter() - started
+                    history.append(epoch, loss, accuracy, test_accuracy, seconds)
+                    due = epoch % config.checkpoint_every == 0 or epoch in (
+                        config.epochs,
+                        last_epoch,
                     )
-                atomic_write_text(
-                    out_dir / HISTORY_FILE, json.dumps(history.to_dict(), indent=2) + "\n"
-                )
-                bar.set_postfix(
-                    loss=f"{loss:.4f}", train_acc=f"{accuracy:.3f}", test_acc=f"{test_accuracy:.3f}"
-                )
-                bar.update(1)
+                    if due:
+                        save_checkpoint(
+                            checkpoint_path(out_dir, epoch),
+                            _checkpoint_state(
+                                epoch,
+                                model,
+                                optimizer,
+                                history,
+                                shuffle,
+                                device,
+                                config,
+                                in_shape,
+                                n_classes,
+                                class_names,
+                            ),
+                        )
+                    atomic_write_text(
+                        out_dir / HISTORY_FILE, json.dumps(history.to_dict(), indent=2) + "\n"
+                    )
+                    bar.set_postfix(
+                        loss=f"{loss:.4f}",
+                        train_acc=f"{accuracy:.3f}",
+                        test_acc=f"{test_accuracy:.3f}",
+                    )
+                    bar.update(1)
+        checkpoints = list_checkpoints(out_dir)
 
     model = model.cpu().eval()
     return TrainingRun(
@@ -354,7 +452,7 @@ def train(
         config=config,
         history=history,
         model=model,
-        checkpoints=list_checkpoints(out_dir),
+        checkpoints=checkpoints,
     )
 
 

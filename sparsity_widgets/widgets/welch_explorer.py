@@ -26,10 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_choice, check_int
 from ..frames.coherence import welch_bound
 from ..frames.induced import Architecture, dense_gram, make_architecture, random_weights
 
 __all__ = [
+    "MAX_DEPTH",
     "STRUCTURES",
     "WelchArtists",
     "WelchExplorer",
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 STRUCTURES = ("unstructured", "chain", "residual", "dense")
+MAX_DEPTH = 5
+"""Deepest setting the depth slider offers."""
 
 
 @dataclass(frozen=True)
@@ -308,11 +312,14 @@ class WelchExplorer:
     Parameters
     ----------
     d, k, depth : int
-        Starting values.
+        Starting values, within the sliders' ranges: ``d`` in ``[1, max_size]``, ``k`` in
+        ``[2, max_size]``, ``depth`` in ``[1, MAX_DEPTH]`` (5). A value outside raises a
+        ValueError rather than being clamped to the slider's end.
     structure : str
-        Starting structure.
+        Starting structure, one of :data:`STRUCTURES`.
     max_size : int
-        Largest ``d`` and ``k`` the sliders offer (the view forms the dense Gram matrix).
+        Largest ``d`` and ``k`` the sliders offer, at least 2 (the view forms the dense Gram
+        matrix).
     background : bool, default=True
         Minimise in a background thread and show the random dictionary meanwhile. False
         minimises before returning from each move (what the tests and static pages use).
@@ -344,10 +351,16 @@ class WelchExplorer:
 
         from .epsilon_explorer import PngFigure
 
+        # ipywidgets sliders clamp a value outside their range without a word: check first
+        max_size = check_int("max_size", max_size, minimum=2)
+        d = check_int("d", d, minimum=1, maximum=max_size)
+        k = check_int("k", k, minimum=2, maximum=max_size)
+        depth = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
+        check_choice("structure", structure, STRUCTURES)
         self.controls = {
             "d": W.IntSlider(value=d, min=1, max=max_size, description="d"),
             "k": W.IntSlider(value=k, min=2, max=max_size, description="k"),
-            "depth": W.IntSlider(value=depth, min=1, max=5, description="depth"),
+            "depth": W.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="depth"),
             "structure": W.Dropdown(options=STRUCTURES, value=structure, description="structure"),
         }
         self.label = W.HTML()
