@@ -21,6 +21,21 @@ def _expected_prediction(forest, X):
     return _leaf_mean_prediction(forest, X)
 
 
+def _prediction_atol(forest):
+    """How far two exact-in-principle forms of the prediction may differ by rounding alone.
+
+    The wavelet form telescopes mean differences along a path of <= max depth nodes (partial
+    sums bounded by 2 max|mean|, ~3 eps max|mean| per step), then sums n_trees such paths;
+    the leaf-mean form (or scikit-learn's) only sums n_trees leaf means. Either is exact to
+    (depth + n_trees) * 3 eps max|mean|; x4 for both sides and margin (measured <= 0.12 of
+    (depth + n_trees) eps max|mean|). Absolute: predictions may be 0, and a sample sent to a
+    wrong leaf moves them by a whole mean difference.
+    """
+    nodes = forest.nodes_
+    size = int(nodes.depth.max()) + nodes.n_trees
+    return 4 * size * np.finfo(float).eps * float(np.abs(nodes.mean).max())
+
+
 @pytest.mark.parametrize("builder", ["numba", "sklearn"])
 def test_decomposition_identity_reproduces_leaf_means_and_forest(labelled_data, builder):
     X, y = labelled_data
@@ -34,12 +49,17 @@ def test_decomposition_identity_reproduces_leaf_means_and_forest(labelled_data, 
             total += nodes.mean[v] - nodes.mean[nodes.parent[v]]
             v = nodes.parent[v]
         total += nodes.mean[v]
-        np.testing.assert_allclose(total, nodes.mean[leaf], atol=1e-12)
+        # a telescoping sum of depth + 1 terms, partial sums <= 2 max|mean|: exact to
+        # 3 (depth + 1) eps max|mean| (measured <= 0.29 of (depth + 1) eps max|mean|). Absolute,
+        # rtol=0: was atol 1e-12 beside the default rtol 1e-7, which let 1e-7 |mean| through
+        atol = 4 * (nodes.depth[leaf] + 1) * np.finfo(float).eps * np.abs(nodes.mean).max()
+        np.testing.assert_allclose(total, nodes.mean[leaf], rtol=0, atol=atol)
     # averaged over trees: the forest's prediction (eq. 3.4), on training and new points
     X_new = np.random.default_rng(1).standard_normal((200, X.shape[1])) * 2
     for data in (X, X_new):
         expected = _expected_prediction(forest, data)
-        np.testing.assert_allclose(forest.predict(data), expected, atol=1e-10, rtol=0)
+        atol = _prediction_atol(forest)  # ~1e-14 here; was a fixed 1e-10
+        np.testing.assert_allclose(forest.predict(data), expected, atol=atol, rtol=0)
 
 
 def test_root_children_norm_uses_root_mean_once():
@@ -49,13 +69,19 @@ def test_root_children_norm_uses_root_mean_once():
     nodes = forest.nodes_
     root = 0
     e_root = nodes.mean[root]
+    # 3 of 6 samples per class: 0.5 up to one rounding; the default rtol 1e-7 is ample, as a
+    # wrong count moves a mean by >= 1/6
     np.testing.assert_allclose(e_root, [0.5, 0.5])
+    # no cancellation (the means differ by 0.5): a difference, two squares, their sum, two
+    # square roots and a product either way, <= ~5 eps = 1.1e-15 relative (0.5 + 1 ulp seen)
     for child in (nodes.left[root], nodes.right[root]):
         expected = np.linalg.norm(nodes.mean[child] - e_root) * np.sqrt(3 / 6)
         assert nodes.norm[child] == pytest.approx(expected, rel=1e-14)
         assert nodes.norm[child] == pytest.approx(np.sqrt(0.5) * np.sqrt(0.5), rel=1e-14)
     # the father wavelet is not a term of N_tau
     assert forest.n_wavelets_ == 2
+    # the two norms checked to 1e-14 above; this checks which nodes count (the father's norm
+    # would be sqrt(0.5) = 0.71): the default rtol 1e-7 is ample
     np.testing.assert_allclose(forest.wavelet_norms_, [0.5, 0.5])
 
 
@@ -68,8 +94,10 @@ def test_volume_weight_uses_box_volume_in_unit_cube():
     nodes = forest.nodes_
     t = nodes.threshold[0]
     assert nodes.feature[0] == 0
+    # t = 0.55: one or two roundings of numbers ~0.5, no cancellation; the default rtol 1e-7
+    # is ample, as a wrong box (1, the other feature's width, t for 1 - t) is off by >= 0.1
     np.testing.assert_allclose(nodes.volume[[1, 2]], [t, 1 - t])
-    np.testing.assert_allclose(nodes.weight, nodes.volume)
+    np.testing.assert_allclose(nodes.weight, nodes.volume)  # the same numbers (equal seen)
 
 
 def test_norms_scale_linearly_with_the_target(labelled_data):
@@ -77,7 +105,18 @@ def test_norms_scale_linearly_with_the_target(labelled_data):
     target = np.eye(3)[y]
     base = WaveletForest(random_state=0).fit(X, target)
     scaled = WaveletForest(random_state=0).fit(X, 7.5 * target)
-    np.testing.assert_allclose(scaled.wavelet_norms_, 7.5 * base.wavelet_norms_, rtol=1e-10)
+    # the sums of the (exact) scaled one-hot targets are exact, so each node mean is within
+    # 2 ulp of 7.5 times the base one, <= 2 eps 7.5 per output; a norm is a difference of two
+    # means, which may cancel, so its error is absolute: <= 4 sqrt(n_outputs) eps 7.5, plus
+    # a few eps relative for the norm's own roundings. Was rtol 1e-10, relative on a
+    # difference that can vanish (measured 0.2 eps 7.5 here, norms >= 0.006)
+    atol = 8 * np.sqrt(3) * np.finfo(float).eps * 7.5
+    np.testing.assert_allclose(
+        scaled.wavelet_norms_,
+        7.5 * base.wavelet_norms_,
+        rtol=16 * np.finfo(float).eps,
+        atol=atol,
+    )
 
 
 def test_labels_and_their_one_hot_target_give_the_same_forest(labelled_data):
@@ -174,10 +213,18 @@ def test_mterm_prediction_keeps_largest_wavelets(labelled_data):
     X, y = labelled_data
     forest = WaveletForest(random_state=0).fit(X, y)
     full = forest.predict(X)
-    np.testing.assert_allclose(forest.predict(X, n_terms=forest.n_wavelets_), full, atol=1e-12)
+    # every wavelet kept either way: the same sums in the same order, equal in fact (seen);
+    # rtol=0 (the default rtol 1e-7 beside atol 1e-12 let 1e-7 |prediction| through)
+    all_terms = forest.predict(X, n_terms=forest.n_wavelets_)
+    np.testing.assert_allclose(all_terms, full, rtol=0, atol=1e-12)
     father_only = forest.predict(X, n_terms=0)
     roots_mean = forest.nodes_.mean[forest.nodes_.roots].mean(axis=0)
-    np.testing.assert_allclose(father_only, np.broadcast_to(roots_mean, full.shape), atol=1e-12)
+    # n_trees root means summed and divided, in one order or another: each side is exact to
+    # n_trees eps max|mean| (4e-16 here; equal seen)
+    atol = 2 * forest.nodes_.n_trees * np.finfo(float).eps * np.abs(roots_mean).max()
+    np.testing.assert_allclose(
+        father_only, np.broadcast_to(roots_mean, full.shape), rtol=0, atol=atol
+    )
 
 
 def test_mterm_curve_ends_at_the_forest_error(labelled_data):
@@ -186,11 +233,22 @@ def test_mterm_curve_ends_at_the_forest_error(labelled_data):
     curve = forest.mterm_curve()
     target = np.eye(3)[y]
     full_rmse = np.sqrt(np.mean(np.sum((target - forest.predict(X)) ** 2, axis=1)))
-    assert curve.error[-1] == pytest.approx(full_rmse, rel=1e-9)
+    # compared as SSEs: the curve's SSE is one running sum updated (err += new^2 - old^2)
+    # once per sample, output and wavelet on its path; those updates cancel as the SSE falls,
+    # so its error is absolute, n_updates eps max SSE (as in test_kernels), not relative to
+    # the final SSE (which a forest fitting its training set drives towards 0). Was rel 1e-9
+    # on the RMSE; measured 0.3% of this bound, 6e-11 of the final SSE here
+    n = len(y)
+    sse = n * curve.error**2
+    n_updates = int(forest.nodes_.depth[forest.apply(X)].sum()) * target.shape[1]
+    atol = 2 * n_updates * np.finfo(float).eps * float(sse.max())
+    assert sse[-1] == pytest.approx(n * full_rmse**2, rel=0, abs=atol)
     assert curve.error[0] > curve.error[-1]
     assert (np.diff(curve.added_norms) <= 0).all()
     # evaluated on explicit data: the same numbers
     again = forest.mterm_curve(X, y)
+    # the same leaves, one-hot target and order, so the same operations: equal in fact (seen);
+    # 1e-9 relative is a margin (the errors are RMSEs >= 0.4 here, no cancellation left)
     np.testing.assert_allclose(again.error, curve.error, rtol=1e-9)
     slope = curve.slope()
     assert slope.slope < 0 and slope.alpha == -slope.slope
@@ -287,7 +345,8 @@ def test_decomposition_identity_on_random_data(
         allow_many_classes=True,  # n = 5 with 5 classes: past the n / 2 bound on purpose
     ).fit(X, y)
     expected = _expected_prediction(forest, X)
-    np.testing.assert_allclose(forest.predict(X), expected, atol=1e-10, rtol=0)
+    # the rounding bound of the two forms, ~1e-14 (was a fixed 1e-10)
+    np.testing.assert_allclose(forest.predict(X), expected, atol=_prediction_atol(forest), rtol=0)
     assert forest.nodes_.depth.max() <= depth
     assert (forest.nodes_.n_samples[forest.nodes_.roots] == n).all()
     assert np.isfinite(forest.wavelet_norms_).all() and (forest.wavelet_norms_ >= 0).all()

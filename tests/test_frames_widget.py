@@ -17,9 +17,18 @@ def test_explorer_follows_its_sliders():
     ex = WelchExplorer(d=3, k=7, background=False)
     s = ex.state
     assert (s.n_rows, s.n_atoms) == (3, 7)
+    # the same closed form: equal in fact; the default rel 1e-6 is ample, as the bound of a
+    # wrong size is >= 5% away (welch(3, 6) = 0.2 against welch(3, 7) = 0.222)
     assert s.welch == pytest.approx(welch_bound(3, 7))
+    # F^2 >= Welch, with equality at the unit-norm tight frames, which exist for (3, 7): not a
+    # rounding tolerance but the minimisation's convergence. L-BFGS (float64, tol 1e-12 on
+    # the potential's change) reaches 4e-15 in 100 iterations and 3e-12 in 10; the random
+    # dictionary is 0.078 above, so 1e-6 still tells a stalled minimisation
     assert s.optimised_f2 == pytest.approx(s.welch, abs=1e-6)
     assert s.random_f2 > s.optimised_f2
+    # mu^2 >= F^2 >= Welch exactly; mu^2 squares a 3-term inner product of unit columns and
+    # Welch is a closed form, each exact to ~10 eps, so 1e-9 only absorbs rounding
+    # (mu^2 - Welch = 0.56 here)
     assert s.optimised_mu2 >= s.welch - 1e-9 and s.random_mu2 >= s.random_f2
     ex.controls["k"].value = 4
     assert ex.state.n_atoms == 4 and ex.state.welch == pytest.approx(welch_bound(3, 4))
@@ -32,6 +41,9 @@ def test_explorer_follows_its_sliders():
     ax_g, ax_b = ex.figure.axes[:2]
     assert ax_g.images[0].get_array().shape == (12, 12)
     assert len(ax_b.patches) == 4
+    # the floats handed to matplotlib, stored as given: equal in fact, the defaults a margin
+    # (Welch is 0 here, 15 rows for 12 atoms, where approx's abs 1e-12 applies); the other
+    # bars are >= 0.05 away (0.155, 0.061, 0.283 against F^2 = 0.0125)
     assert ax_b.lines[0].get_ydata()[0] == pytest.approx(ex.state.welch)
     assert [p.get_height() for p in ax_b.patches][3] == pytest.approx(ex.state.optimised_f2)
 
@@ -97,6 +109,7 @@ def test_a_move_shows_the_random_dictionary_at_once_and_the_optimum_when_ready(m
     assert final.optimised and final.widths == (3, 6, 6)
     assert final.optimised_f2 < final.random_f2
     assert f"optimised {final.optimised_f2:.4f}" in ex.label.value
+    # the float handed to matplotlib (equal in fact); the random bar it replaces is higher
     assert ex.figure.axes[1].patches[3].get_height() == pytest.approx(final.optimised_f2)
     # the random dictionary shown first is the one the optimised state starts from
     assert final.random_f2 == quick.random_f2

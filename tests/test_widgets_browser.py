@@ -184,6 +184,8 @@ def test_epsilon_slider_moves_tau_star(gallery):
     page.keyboard.press("Enter")
     after = _wait_for_text(page, "epsilon-explorer", "eps = [0.20, 0.40] rad")
     tau, alpha = _expected_tau_star(0.2)
+    # compared as the shown digits: the kernel and this process run the same seeded,
+    # deterministic fit on one machine, so the numbers are equal and so are their digits
     assert f"tau* = {tau:.3f}" in after and f"alpha* = {alpha:.3f}" in after
     assert re.search(r"tau\* = ([0-9.]+)", before).group(1) != f"{tau:.3f}"
     assert _image_sources(box) != pictures  # Figure 4 was redrawn too
@@ -253,6 +255,9 @@ def test_sawtooth_demo_rule_toggle(gallery):
     now = _image_sources(box)
     # only the alpha* panel depends on the rule: it alone was redrawn
     assert [a == b for a, b in zip(pictures, now, strict=True)] == [True, False, True]
+    # network and hat composition each apply j = 4 maps of slope +-2 (8 teeth), rounding by
+    # <= 2 eps per map on values in [0, 1], so they agree to 2^(j + 2) eps = 1.4e-14 (0.0
+    # measured, dyadic points exact); 1e-12 is a margin, a wrong weight or bias errs by O(1)
     assert float(re.search(r"max error ([0-9.e+-]+)", after).group(1)) <= 1e-12
     assert errors == []
 
@@ -265,6 +270,8 @@ def test_welch_explorer_answers_at_once_and_optimises_in_the_background(gallery)
     box.scroll_into_view_if_needed()
     box.screenshot(path=str(SCREENSHOTS / "widgets-welch-explorer.png"))
     start = compute_welch_state("residual", 4, 6, 2)  # what the gallery opened with
+    # shown digits (.4f) of a seeded float64 minimisation the kernel repeats on this machine;
+    # a rounding-level difference could flip a digit only within ~1e-14 of a rounding edge
     assert f"optimised {start.optimised_f2:.4f}" in _html_text(page, "welch-explorer", "Welch")
     pictures = _image_sources(box)
     readout = box.locator(".widget-slider .widget-readout").nth(1)  # k
