@@ -9,6 +9,9 @@
 ``synthetic-demo``
     Score every synthetic set with true and shuffled labels under both estimator rules, print
     a table, write ``results.json`` and a Figure-4 picture.
+``collapse --checkpoint FILE``
+    Neural collapse and nearest-class-center mismatch per layer of a checkpoint (the
+    ``[torch]`` extra); see :mod:`sparsity_widgets.probe.collapse_cli`.
 ``train``, ``probe``, ``study``, ``demo``
     Real networks (the ``[torch]`` extra): train with checkpoints, alpha* per layer of
     checkpoints or seeds, the MNIST-1D studies of the paper, and the embedded default job
@@ -41,6 +44,7 @@ from .datasets import SYNTHETIC_DATASETS, make_synthetic
 from .forest import BUILDERS, NORM_WEIGHTS, WaveletForest
 from .frames.cli import add_parser as _add_frame_potential_parser
 from .frames.cli import run as _run_frame_potential
+from .probe import collapse_cli as _collapse_cli
 from .studies import cli as _studies_cli
 from .tau_star import RULES
 
@@ -158,6 +162,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the results as JSON")
 
     _add_frame_potential_parser(sub)
+    _collapse_cli.add_parser(sub)
     _studies_cli.add_parsers(sub, _add_probe_options)
     return parser
 
@@ -342,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             _print_result(_score(X, y, args, source), args.json)
         elif args.command == "frame-potential":
             _run_frame_potential(args)
+        elif args.command == _collapse_cli.COMMAND:
+            _collapse_cli.run(args)
         elif args.command in _studies_cli.COMMANDS:
             _studies_cli.run(args)
         else:

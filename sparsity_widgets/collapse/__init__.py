@@ -27,6 +27,7 @@ _EXPORTS = {
     "equiangularity": ".measures",
     "equinorm_cv": ".measures",
     "etf_error": ".measures",
+    "metrics_from_passes": ".metrics",
     "nc1": ".variability",
     "nc1_dense": ".dense",
     "self_duality": ".measures",

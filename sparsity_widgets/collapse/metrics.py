@@ -31,7 +31,7 @@ from .moments import ClassMoments, chunk_rows
 from .result import CollapseMetrics
 from .variability import NC1Accumulator
 
-__all__ = ["collapse_metrics"]
+__all__ = ["collapse_metrics", "metrics_from_passes"]
 
 
 def _predict(
@@ -186,19 +186,71 @@ def collapse_metrics(
             "ncc_accuracy_test": None if y_test is None else _fraction(ncc_t == y_test),
         }
 
+    return metrics_from_passes(
+        geometry,
+        nc1=accumulator.value(),
+        n_samples=n_samples,
+        ncc_accuracy_train=_fraction(ncc == y),
+        ncc_mismatch_train=mismatch,
+        W=W,
+        **test,
+    )
+
+
+def metrics_from_passes(
+    geometry: ClassGeometry,
+    *,
+    nc1: float,
+    n_samples: int,
+    ncc_accuracy_train: float,
+    ncc_mismatch_train: float | None,
+    W: np.ndarray | None = None,
+    n_test_samples: int | None = None,
+    ncc_mismatch_test: float | None = None,
+    ncc_accuracy_test: float | None = None,
+) -> CollapseMetrics:
+    """Assemble a layer's :class:`CollapseMetrics` from what the two streaming passes gave.
+
+    :func:`collapse_metrics` calls it on arrays; a caller that streams a network's layers
+    (``sparsity_widgets.probe.probe_collapse``) calls it with its own counts, so the
+    definitions of the geometric metrics live in one place.
+
+    Parameters
+    ----------
+    geometry : ClassGeometry
+        From the first pass's :class:`~.moments.ClassMoments`.
+    nc1 : float
+        :meth:`NC1Accumulator.value` of the second pass.
+    n_samples : int
+        Training samples N.
+    ncc_accuracy_train : float
+        Fraction of training samples whose nearest class mean is their label's.
+    ncc_mismatch_train : float or None
+        Lambda on train (None without the network's predictions); NC4 is ``1 - Lambda``.
+    W : ndarray, shape (n_classes, n_features), optional
+        The classifier acting on these features (NC3).
+    n_test_samples, ncc_mismatch_test, ncc_accuracy_test : optional
+        The test split's count, Lambda and NCC accuracy (None when not measured).
+
+    Returns
+    -------
+    CollapseMetrics
+    """
     return CollapseMetrics(
         n_samples=n_samples,
-        n_features=n_features,
-        n_classes=K,
+        n_features=geometry.n_features,
+        n_classes=geometry.n_classes,
         rank=geometry.rank,
-        nc1=accumulator.value(),
+        nc1=nc1,
         cdnv=cdnv(geometry.means, geometry.variances),
         etf_error=etf_error(geometry.centred),
         equinorm_cv=equinorm_cv(geometry.centred),
         equiangularity=equiangularity(geometry.centred),
-        ncc_accuracy_train=_fraction(ncc == y),
+        ncc_accuracy_train=ncc_accuracy_train,
         nc3=None if W is None else self_duality(W, geometry.centred),
-        nc4=None if mismatch is None else 1.0 - mismatch,
-        ncc_mismatch_train=mismatch,
-        **test,
+        nc4=None if ncc_mismatch_train is None else 1.0 - ncc_mismatch_train,
+        ncc_mismatch_train=ncc_mismatch_train,
+        n_test_samples=n_test_samples,
+        ncc_mismatch_test=ncc_mismatch_test,
+        ncc_accuracy_test=ncc_accuracy_test,
     )

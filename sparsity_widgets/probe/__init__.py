@@ -1,7 +1,7 @@
 """The Sparsity Probe on PyTorch models: layer features, per-layer scores, results and plots.
 
-Needs the ``[torch]`` extra. ``features`` and ``run`` import torch; ``score`` and ``result``
-work on plain arrays and JSON.
+Needs the ``[torch]`` extra. ``features``, ``run`` and ``collapse`` import torch; ``score``,
+``result`` and ``collapse_result`` work on plain arrays and JSON.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "CollapseProbe": ".collapse_result",
     "INPUT": ".features",
     "LayerScore": ".result",
     "ProbeResult": ".result",
@@ -23,6 +24,7 @@ _EXPORTS = {
     "plot_alpha_per_layer": ".plots",
     "plot_layer_umap": ".plots",
     "probe_checkpoints": ".run",
+    "probe_collapse": ".collapse",
     "probe_model": ".run",
     "reduce_width": ".reduce",
     "resolve_device": ".features",
