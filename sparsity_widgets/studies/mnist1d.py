@@ -217,15 +217,20 @@ class StudyResult:
         return cls.from_dict(read_json(path, at), source=path)
 
     def markdown_table(self) -> str:
-        """Variant x layer table of alpha* (mean ± std over seeds) with test accuracy."""
+        """Variant x layer table of alpha* (mean ± std over seeds; the value alone for a variant
+        with one seed, whose spread is unknown) with test accuracy."""
         names = self.results[0].layer_names
         head = "| variant | test acc | " + " | ".join(names) + " |"
         rule = "|---|---|" + "---|" * len(names)
         lines = [head, rule]
         for result in self.results:
+
+            def cell(mean: float, std: float, several: bool = len(result.runs) > 1) -> str:
+                return f"{mean:.3f} ± {std:.3f}" if several else f"{mean:.3f}"
+
             acc = result.accuracy()
-            acc_text = "n/a" if acc is None else f"{acc[0]:.3f} ± {acc[1]:.3f}"
-            cells = [f"{m:.3f} ± {s:.3f}" for m, s in zip(result.mean(), result.std(), strict=True)]
+            acc_text = "n/a" if acc is None else cell(*acc)
+            cells = [cell(m, s) for m, s in zip(result.mean(), result.std(), strict=True)]
             lines.append(f"| {result.label} | {acc_text} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
