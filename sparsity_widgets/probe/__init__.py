@@ -1,7 +1,8 @@
 """The Sparsity Probe on PyTorch models: layer features, per-layer scores, results and plots.
 
-Needs the ``[torch]`` extra. ``features``, ``run`` and ``collapse`` import torch; ``score``,
-``result`` and ``collapse_result`` work on plain arrays and JSON.
+Needs the ``[torch]`` extra. ``features``, ``run``, ``collapse`` and ``collapse_epochs`` import
+torch; ``score``, ``result``, ``collapse_result`` and ``collapse_epochs_result`` work on plain
+arrays and JSON.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "CollapseOverTraining": ".collapse_epochs_result",
     "CollapseProbe": ".collapse_result",
     "INPUT": ".features",
     "LayerScore": ".result",
@@ -19,12 +21,14 @@ _EXPORTS = {
     "WidthReduction": ".reduce",
     "default_layers": ".run",
     "extract_features": ".features",
+    "interpolation_epoch": ".collapse_epochs_result",
     "layer_umap": ".score",
     "list_layers": ".features",
     "plot_alpha_per_layer": ".plots",
     "plot_layer_umap": ".plots",
     "probe_checkpoints": ".run",
     "probe_collapse": ".collapse",
+    "probe_collapse_checkpoints": ".collapse_epochs",
     "probe_model": ".run",
     "reduce_width": ".reduce",
     "resolve_device": ".features",

@@ -52,6 +52,7 @@ from .run import default_layers
 
 __all__ = ["probe_collapse"]
 
+
 # ---------------------------------------------------------------------------------- inputs
 def _check_split(data: Any, name: str) -> tuple[torch.Tensor, np.ndarray]:
     """Inputs (CPU float32 tensor) and labels (int64, shape (n,)) of a LabeledArrays-like."""

@@ -6,6 +6,13 @@ and its data set (train and test, as the training run recorded them), runs
 :func:`~sparsity_widgets.probe.collapse.probe_collapse` and prints a table per layer (or one
 JSON object with ``--json``); ``--out DIR`` also writes ``DIR/collapse.json``.
 
+Over training: ``--checkpoint A.pt B.pt ...`` (several files of one run) or ``--run RUN_DIR``
+(all of the run's checkpoints, even just one) runs
+:func:`~sparsity_widgets.probe.collapse_epochs.probe_collapse_checkpoints` and prints a compact
+table: per layer, Lambda on train and test and NC1 at the interpolation threshold and at the
+end, and the slides' two claims; ``--json`` and ``--out`` then carry
+:meth:`CollapseOverTraining.to_dict`. One ``--checkpoint`` file behaves as before.
+
 Importing this module imports no torch (the run function does). Bad input raises
 ``ValueError`` or ``FileNotFoundError``, which the main command line turns into one line on
 stderr and exit status 2.
@@ -38,11 +45,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "chosen layer of a trained checkpoint, on its own train and test sets (class means "
         "from the train set).",
     )
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument(
         "--checkpoint",
         type=Path,
-        required=True,
-        help="checkpoint file, e.g. RUN/checkpoints/epoch_0020.pt",
+        nargs="+",
+        help="checkpoint file(s), e.g. RUN/checkpoints/epoch_0020.pt; several files of one run "
+        "give the metrics over training, at the interpolation threshold and at the end",
+    )
+    which.add_argument(
+        "--run",
+        type=Path,
+        default=None,
+        help="a run folder: all of its checkpoints, as several --checkpoint files",
     )
     parser.add_argument(
         "--layers", default=None, help="comma-separated layer names (default: the probe points)"
@@ -153,8 +168,11 @@ def run(args: argparse.Namespace) -> None:
     """Run ``collapse`` from parsed arguments: print the table or JSON, write ``--out``."""
     from .._io import atomic_write_text
 
+    if args.run is not None or len(args.checkpoint) > 1:
+        _run_over_training(args)
+        return
     result = collapse_report(
-        args.checkpoint,
+        args.checkpoint[0],
         layers=_parse_layers(args.layers),
         n_samples=args.n_samples,
         batch_size=args.batch_size,
@@ -170,6 +188,46 @@ def run(args: argparse.Namespace) -> None:
         return
     epoch = "" if result.epoch is None else f" (epoch {result.epoch})"
     print(f"neural collapse of {result.source}{epoch}")
+    print(result.format_table())
+    if written is not None:
+        print(f"wrote {written}")
+
+
+def _run_over_training(args: argparse.Namespace) -> None:
+    """``--run RUN`` or several ``--checkpoint`` files: the metrics over training."""
+    from .._io import atomic_write_text
+    from ..training import list_checkpoints
+    from .collapse_epochs import probe_collapse_checkpoints
+
+    if args.run is not None:
+        checkpoints = list_checkpoints(args.run)
+        if not checkpoints:
+            raise FileNotFoundError(
+                f"--run {args.run}: no checkpoints (expected checkpoints/epoch_XXXX.pt files "
+                "written by 'sparsity-widgets train')"
+            )
+    else:
+        checkpoints = list(args.checkpoint)
+    try:
+        result = probe_collapse_checkpoints(
+            checkpoints,
+            layers=_parse_layers(args.layers),
+            batch_size=args.batch_size,
+            device=args.device,
+            n_samples=args.n_samples,
+            progress=not args.json,
+        )
+    except ValueError as exc:  # a damaged file: torch's reason may span several lines
+        raise ValueError(" ".join(str(exc).split())) from None
+    data = result.to_dict()
+    written = None
+    if args.out is not None:
+        written = atomic_write_text(args.out / RESULT_FILE, json.dumps(data, indent=2))
+    if args.json:
+        print(json.dumps(data))
+        return
+    where = args.run if args.run is not None else f"{len(checkpoints)} checkpoints"
+    print(f"neural collapse over training of {where} (epochs {list(result.epochs)})")
     print(result.format_table())
     if written is not None:
         print(f"wrote {written}")
