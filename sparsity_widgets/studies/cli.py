@@ -50,6 +50,30 @@ def _int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+_SVSL_FORM = "LAYER=WEIGHT[,LAYER=WEIGHT...] with distinct layers and weights > 0"
+
+
+def _svsl_layers(text: str) -> tuple[tuple[str, float], ...]:
+    """``hidden.0=0.01,hidden.1=0.1``: SVSL layers and their weights alpha_j."""
+    pairs: list[tuple[str, float]] = []
+    for item in text.split(","):
+        layer, sep, weight = (part.strip() for part in item.partition("="))
+        try:
+            alpha = float(weight)
+        except ValueError:
+            alpha = float("nan")
+        if not sep or not layer or not alpha > 0 or alpha == float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"expected {_SVSL_FORM} (e.g. hidden.0=0.01,hidden.1=0.1); got {text!r}"
+            )
+        if layer in dict(pairs):
+            raise argparse.ArgumentTypeError(
+                f"expected {_SVSL_FORM}; got {text!r}, which names {layer!r} twice"
+            )
+        pairs.append((layer, alpha))
+    return tuple(pairs)
+
+
 def _names(what: str) -> tuple[str, ...]:
     if what == "models":
         from ..models import MODELS  # needs torch
@@ -125,6 +149,20 @@ def _add_model_and_data(parser: argparse.ArgumentParser, *, required: bool) -> N
         help="checkpoint every k epochs (default: 1)",
     )
     group.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    group.add_argument(
+        "--svsl",
+        type=_svsl_layers,
+        default=None,
+        metavar="LAYER=WEIGHT[,...]",
+        help="add the SVSL loss sum_j alpha_j ||g^j(x_i) - mu^j_{c,B}||^2 on these layers with "
+        "these weights (e.g. hidden.0=0.01,hidden.1=0.1; names as sparsity_widgets.probe."
+        "list_layers(model) gives them)",
+    )
+    group.add_argument(
+        "--svsl-detach",
+        action="store_true",
+        help="with --svsl: treat the batch class means as constants in the gradient",
+    )
     group.add_argument(
         "--no-resume",
         action="store_true",
@@ -229,6 +267,15 @@ def _train_config(args: argparse.Namespace, seed: int) -> Any:
         )
         if value is not None
     }
+    if args.svsl is None and args.svsl_detach:
+        raise ValueError("--svsl-detach needs --svsl LAYER=WEIGHT[,...] (the SVSL layers)")
+    svsl = None
+    if args.svsl is not None:
+        svsl = {
+            "layers": [layer for layer, _ in args.svsl],
+            "weights": [alpha for _, alpha in args.svsl],
+            "detach_means": bool(args.svsl_detach),
+        }
     return TrainConfig(
         model=args.model,
         model_options=dict(args.option),
@@ -242,6 +289,7 @@ def _train_config(args: argparse.Namespace, seed: int) -> Any:
         seed=seed,
         device=args.device,
         checkpoint_every=args.checkpoint_every,
+        svsl=svsl,
     )
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from .._run_lock import RunFolderInUseError
 from .checkpoints import DamagedCheckpointError, list_checkpoints, load_checkpoint
-from .config import OPTIMIZERS, TrainConfig, TrainingHistory
+from .config import OPTIMIZERS, SVSLConfig, TrainConfig, TrainingHistory
 from .loop import RESUMABLE_FIELDS, TrainingRun, evaluate_accuracy, resolve_device, train
+from .svsl import svsl_loss
 
 __all__ = [
     "OPTIMIZERS",
     "RESUMABLE_FIELDS",
     "DamagedCheckpointError",
     "RunFolderInUseError",
+    "SVSLConfig",
     "TrainConfig",
     "TrainingHistory",
     "TrainingRun",
@@ -26,5 +28,6 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "resolve_device",
+    "svsl_loss",
     "train",
 ]

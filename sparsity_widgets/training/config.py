@@ -15,7 +15,7 @@ from typing import Any
 from .._schema import Where, reject_unknown, require_list, require_object
 from .._validation import check_choice, check_int, check_real
 
-__all__ = ["DEVICES", "OPTIMIZERS", "TrainConfig", "TrainingHistory", "jsonable"]
+__all__ = ["DEVICES", "OPTIMIZERS", "SVSLConfig", "TrainConfig", "TrainingHistory", "jsonable"]
 
 OPTIMIZERS = ("adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
@@ -45,6 +45,99 @@ def _check_options(name: str, value: Any) -> dict[str, Any]:
             f"that it can be saved in config.json; got {value!r} ({exc})."
         ) from None
     return jsonable(value)
+
+
+_SVSL_KEYS = ("layers", "weights", "detach_means")
+_SVSL_EXAMPLE = (
+    "e.g. {'layers': ['hidden.0', 'hidden.1'], 'weights': [0.01, 0.1], 'detach_means': False}"
+)
+
+
+@dataclass(frozen=True)
+class SVSLConfig:
+    """The Stochastic Variability-Simplification Loss added to the cross-entropy.
+
+    For a batch B, SVSL(i) = sum_j alpha_j ||g^j(x_i) - mu^j_{c,B}||^2 over the chosen layers j
+    (the slides' layers from gamma on), with mu^j_{c,B} the mean of layer j's outputs over the
+    samples of x_i's class c in B; the batch mean of SVSL(i) is added to the loss (see
+    :func:`sparsity_widgets.training.svsl.svsl_loss`).
+
+    Parameters
+    ----------
+    layers : tuple of str
+        Dotted module names (as :func:`sparsity_widgets.probe.list_layers` lists them), at
+        least one, distinct; checked against the model when training starts.
+    weights : tuple of float
+        alpha_j > 0, one per layer, in the order of ``layers``.
+    detach_means : bool, default False
+        Treat the batch class means as constants in the gradient (the slides do not say). In
+        exact arithmetic the gradient is the same either way (the mean minimises the sum of
+        squares); detaching saves the backward pass through the means, results differ by
+        round-off.
+    """
+
+    layers: tuple[str, ...]
+    weights: tuple[float, ...]
+    detach_means: bool = False
+
+    def __post_init__(self) -> None:
+        layers, weights = self.layers, self.weights
+        if (
+            isinstance(layers, str)
+            or not isinstance(layers, (list, tuple))
+            or not layers
+            or not all(isinstance(n, str) and n for n in layers)
+        ):
+            raise ValueError(
+                "svsl.layers must be a non-empty list of layer names (non-empty strings, "
+                f"{_SVSL_EXAMPLE}); got {layers!r}."
+            )
+        repeated = sorted({n for n in layers if list(layers).count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"svsl.layers must name distinct layers; got {list(layers)!r}, which repeats "
+                f"{', '.join(repr(n) for n in repeated)}."
+            )
+        if isinstance(weights, str) or not isinstance(weights, (list, tuple)):
+            raise ValueError(
+                f"svsl.weights must be a list of positive numbers, one per layer; got {weights!r}."
+            )
+        if len(weights) != len(layers):
+            raise ValueError(
+                f"svsl.weights must hold one weight per layer of svsl.layers ({len(layers)}); "
+                f"got {len(weights)} weight(s) {list(weights)!r}."
+            )
+        checked = tuple(
+            check_real(f"svsl.weights[{i}] (layer {n!r})", w, low=0.0, low_open=True)
+            for i, (n, w) in enumerate(zip(layers, weights, strict=True))
+        )
+        if not isinstance(self.detach_means, bool):
+            raise ValueError(
+                f"svsl.detach_means must be True or False; got {self.detach_means!r} of type "
+                f"{type(self.detach_means).__name__}."
+            )
+        object.__setattr__(self, "layers", tuple(layers))
+        object.__setattr__(self, "weights", checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"layers": [...], "weights": [...], "detach_means": bool}``."""
+        return jsonable(dataclasses.asdict(self))
+
+
+def _check_svsl(value: Any) -> SVSLConfig | None:
+    """``None``, an :class:`SVSLConfig`, or its :meth:`~SVSLConfig.to_dict` form, as a config."""
+    if value is None or isinstance(value, SVSLConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"svsl must be None, an SVSLConfig or a dict ({_SVSL_EXAMPLE}); got {value!r} of "
+            f"type {type(value).__name__}."
+        )
+    if sorted(value) != sorted(_SVSL_KEYS):
+        raise ValueError(
+            f"svsl must have exactly the keys {list(_SVSL_KEYS)}; got the keys {sorted(value)!r}."
+        )
+    return SVSLConfig(**value)
 
 
 @dataclass
@@ -77,6 +170,11 @@ class TrainConfig:
         ``"auto"`` trains on the GPU when torch sees one, else on the CPU.
     checkpoint_every : int, default 1
         Save a checkpoint every this many epochs; the last epoch is always saved.
+    svsl : SVSLConfig or dict, optional
+        Add the SVSL term on these layers to the loss (a dict is turned into an
+        :class:`SVSLConfig`). ``None`` (the default) trains with the cross-entropy alone and is
+        left out of :meth:`to_dict`, so configurations from before this option keep their
+        ``config.json`` and their identity.
 
     Notes
     -----
@@ -97,6 +195,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     checkpoint_every: int = 1
+    svsl: SVSLConfig | None = None
 
     def __post_init__(self) -> None:
         from ..models import MODELS  # torch-facing layer; imported lazily
@@ -117,10 +216,18 @@ class TrainConfig:
         self.seed = check_int("seed", self.seed, minimum=0)
         self.device = check_choice("device", self.device, DEVICES)
         self.checkpoint_every = check_int("checkpoint_every", self.checkpoint_every, minimum=1)
+        self.svsl = _check_svsl(self.svsl)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as JSON-ready data (tuples become lists)."""
-        return jsonable(dataclasses.asdict(self))
+        """Return the configuration as JSON-ready data (tuples become lists).
+
+        ``svsl`` is left out when it is ``None``, as configurations from before it had no such
+        field (their ``config.json`` and the hashes of it stay the same).
+        """
+        data = jsonable(dataclasses.asdict(self))
+        if data[_OPTIONAL_FIELD] is None:
+            del data[_OPTIONAL_FIELD]
+        return data
 
     @classmethod
     def from_dict(
@@ -133,7 +240,8 @@ class TrainConfig:
         data : dict
             Every field, as :meth:`to_dict` writes them: a saved configuration missing one is
             refused rather than completed with today's default (which could differ from the
-            value the run was trained with).
+            value the run was trained with). The exception is ``svsl``, which
+            :meth:`to_dict` leaves out when it is ``None``.
         source : path-like, optional
             The file (``config.json``, a checkpoint) ``data`` came from, named in errors.
 
@@ -157,7 +265,7 @@ class TrainConfig:
         unknown = sorted(set(data) - set(names))
         if unknown:
             raise at.error(f"only the fields {names}", f"unknown TrainConfig field(s) {unknown}")
-        missing = [n for n in names if n not in data]
+        missing = [n for n in names if n not in data and n != _OPTIONAL_FIELD]
         if missing:
             raise at.error(f"every field of {names}", f"no field(s) {missing}")
         try:
@@ -168,7 +276,11 @@ class TrainConfig:
     def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
         """Return ``{field: (self's value, other's value)}`` for the fields that differ."""
         mine, theirs = self.to_dict(), other.to_dict()
-        return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}
+        keys = [*mine, *(k for k in theirs if k not in mine)]  # svsl may be absent from one
+        return {k: (mine.get(k), theirs.get(k)) for k in keys if mine.get(k) != theirs.get(k)}
+
+
+_OPTIONAL_FIELD = "svsl"  # left out of TrainConfig.to_dict when None
 
 
 @dataclass

@@ -38,7 +38,8 @@ from .checkpoints import (
     read_checkpoint,
     save_checkpoint,
 )
-from .config import DEVICES, SGD_MOMENTUM, TrainConfig, TrainingHistory
+from .config import DEVICES, SGD_MOMENTUM, SVSLConfig, TrainConfig, TrainingHistory
+from .svsl import check_svsl_layers, collect_outputs, svsl_loss
 
 __all__ = ["RESUMABLE_FIELDS", "TrainingRun", "evaluate_accuracy", "resolve_device", "train"]
 
@@ -376,6 +377,8 @@ def train(
             model = build_model(
                 config.model, in_shape=in_shape, n_classes=n_classes, **config.model_options
             ).to(device)
+            if config.svsl is not None:
+                check_svsl_layers(model, config.svsl.layers)
             optimizer = _make_optimizer(config, model)
             shuffle = torch.Generator().manual_seed(config.seed)
             history = TrainingHistory()
@@ -410,7 +413,14 @@ def train(
                 for epoch in range(first_epoch, last_epoch + 1):
                     started = time.perf_counter()
                     loss, accuracy = _train_one_epoch(
-                        model, optimizer, X_train, y_train, config.batch_size, shuffle, device
+                        model,
+                        optimizer,
+                        X_train,
+                        y_train,
+                        config.batch_size,
+                        shuffle,
+                        device,
+                        config.svsl,
                     )
                     test_accuracy = evaluate_accuracy(model, X_test, y_test)
                     seconds = time.perf_counter() - started
@@ -482,8 +492,31 @@ def _train_one_epoch(
     batch_size: int,
     shuffle: torch.Generator,
     device: torch.device,
+    svsl: SVSLConfig | None = None,
 ) -> tuple[float, float]:
-    """One pass over ``(X, y)`` in shuffled batches; return (mean loss, accuracy)."""
+    """One pass over ``(X, y)`` in shuffled batches; return (mean cross-entropy, accuracy).
+
+    With ``svsl``, each batch's loss is the cross-entropy plus the SVSL term on the chosen
+    layers (collected with forward hooks that exist only during this pass); the returned mean
+    loss is still the cross-entropy alone, comparable with runs without SVSL.
+    """
+    if svsl is None:
+        return _epoch(model, optimizer, X, y, batch_size, shuffle, device, None, None)
+    with collect_outputs(model, svsl.layers) as features:
+        return _epoch(model, optimizer, X, y, batch_size, shuffle, device, svsl, features)
+
+
+def _epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    shuffle: torch.Generator,
+    device: torch.device,
+    svsl: SVSLConfig | None,
+    features: dict[str, torch.Tensor] | None,
+) -> tuple[float, float]:
     model.train()
     n = X.shape[0]
     order = torch.randperm(n, generator=shuffle).to(X.device)
@@ -495,7 +528,19 @@ def _train_one_epoch(
         optimizer.zero_grad(set_to_none=True)
         logits = model(xb)
         loss = F.cross_entropy(logits, yb)
-        loss.backward()
+        if svsl is None:
+            loss.backward()
+        else:
+            assert features is not None
+            _check_collected(features, svsl.layers)
+            svsl_term = svsl_loss(
+                {name: features[name] for name in svsl.layers},
+                yb,
+                svsl.weights,
+                detach_means=svsl.detach_means,
+            )
+            features.clear()  # free the graphs' references before the next batch
+            (loss + svsl_term).backward()
         optimizer.step()
         total_loss += loss.detach().double() * yb.shape[0]
         correct += (logits.detach().argmax(dim=1) == yb).sum()
@@ -506,6 +551,15 @@ def _train_one_epoch(
             "data for NaN or infinite values."
         )
     return mean_loss, int(correct) / n
+
+
+def _check_collected(features: dict[str, torch.Tensor], layers: tuple[str, ...]) -> None:
+    missing = [name for name in layers if name not in features]
+    if missing:
+        raise RuntimeError(
+            f"svsl.layers {missing} were not called in the model's forward pass; pick layers "
+            "that the model's forward uses."
+        )
 
 
 def _checkpoint_state(
