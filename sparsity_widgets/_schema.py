@@ -38,6 +38,7 @@ __all__ = [
     "require",
     "require_list",
     "require_object",
+    "require_schema",
 ]
 
 
@@ -280,6 +281,19 @@ def reject_unknown(data: Mapping[str, Any], allowed: Iterable[str], at: Where) -
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
         raise at.error(f"only the keys {allowed}", f"unknown key(s) {unknown}")
+
+
+def require_schema(data: Mapping[str, Any], expected: str, at: Where) -> None:
+    """Raise unless ``data["schema"]`` is ``expected``: the tag that says what kind of file it is.
+
+    The message names the expected tag, says the file is not what ``at`` reads (``"'...' (this
+    is not a probe result)"``) and what was found, ``no such key`` when the tag is missing.
+    """
+    if data.get("schema") != expected:
+        raise at.key("schema").error(
+            f"{expected!r} (this is not a {at.what})",
+            "no such key" if "schema" not in data else describe(data["schema"]),
+        )
 
 
 def read_json(path: str | os.PathLike, at: Where) -> Any:

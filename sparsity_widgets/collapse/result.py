@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from .._schema import Where, optional, reject_unknown, require, require_object
+from .._schema import Where, optional, reject_unknown, require, require_object, require_schema
 
 __all__ = ["SCHEMA", "CollapseMetrics"]
 
@@ -104,9 +104,7 @@ class CollapseMetrics:
         at = Where.of("collapse metrics", source, _HINT)
         data = require_object(data, at)
         reject_unknown(data, ["schema", *(f.name for f in fields(cls))], at)
-        schema = require(data, "schema", "string", at)
-        if schema != SCHEMA:
-            raise at.key("schema").error(f"{SCHEMA!r}", f"{schema!r}")
+        require_schema(data, SCHEMA, at)
         n_samples = _count(data, "n_samples", at, minimum=1)
         n_features = _count(data, "n_features", at, minimum=1)
         n_classes = _count(data, "n_classes", at, minimum=2)

@@ -17,7 +17,14 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .._schema import Where, reject_unknown, require, require_list, require_object
+from .._schema import (
+    Where,
+    reject_unknown,
+    require,
+    require_list,
+    require_object,
+    require_schema,
+)
 from .collapse_result import CollapseProbe
 
 __all__ = ["SCHEMA", "CollapseOverTraining", "interpolation_epoch"]
@@ -339,9 +346,7 @@ class CollapseOverTraining:
         ]
         keys = ["schema", *derived, "history_epochs", "history_train_accuracy", "probes"]
         reject_unknown(data, keys, at)
-        schema = require(data, "schema", "string", at)
-        if schema != SCHEMA:
-            raise at.key("schema").error(f"{SCHEMA!r}", f"{schema!r}")
+        require_schema(data, SCHEMA, at)
         history_epochs = require_list(data, "history_epochs", "integer", at)
         accuracy = require_list(
             data,

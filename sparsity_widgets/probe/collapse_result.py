@@ -12,7 +12,15 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .._schema import Where, optional, reject_unknown, require, require_list, require_object
+from .._schema import (
+    Where,
+    optional,
+    reject_unknown,
+    require,
+    require_list,
+    require_object,
+    require_schema,
+)
 from ..collapse import CollapseMetrics
 
 __all__ = ["SCHEMA", "CollapseProbe"]
@@ -118,9 +126,7 @@ class CollapseProbe:
         data = require_object(data, at)
         keys = ["schema", "n_classes", "train_accuracy", "test_accuracy", "classifier"]
         reject_unknown(data, [*keys, "source", "epoch", "layers"], at)
-        schema = require(data, "schema", "string", at)
-        if schema != SCHEMA:
-            raise at.key("schema").error(f"{SCHEMA!r}", f"{schema!r}")
+        require_schema(data, SCHEMA, at)
         n_classes = require(data, "n_classes", "integer", at)
         if n_classes < 2:
             raise at.key("n_classes").error("an integer >= 2", f"the number {n_classes}")

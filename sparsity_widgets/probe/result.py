@@ -24,13 +24,13 @@ from .._schema import (
     SavedResultError,
     Where,
     check_list,
-    describe,
     optional,
     read_json,
     reject_unknown,
     require,
     require_list,
     require_object,
+    require_schema,
 )
 
 __all__ = ["LayerScore", "ProbeResult", "SavedResultError", "SeedRun"]
@@ -456,11 +456,7 @@ class ProbeResult:
     @classmethod
     def _parse(cls, data: Any, at: Where) -> ProbeResult:
         data = require_object(data, at)
-        if data.get("schema") != SCHEMA:
-            raise at.key("schema").error(
-                f"{SCHEMA!r} (this is not a probe result)",
-                "no such key" if "schema" not in data else describe(data["schema"]),
-            )
+        require_schema(data, SCHEMA, at)
         reject_unknown(data, ["schema", "label", "model", "dataset", "settings", "runs"], at)
         runs = require(data, "runs", "array", at)
         here = at.key("runs")

@@ -30,12 +30,12 @@ from .._io import atomic_write_text
 from .._run_lock import hold_run_folder
 from .._schema import (
     Where,
-    describe,
     read_json,
     reject_unknown,
     require,
     require_list,
     require_object,
+    require_schema,
 )
 from .._validation import check_choice
 
@@ -186,11 +186,7 @@ class WidthStudyResult:
         """
         at = Where.of("width study", source, _HINT)
         data = require_object(data, at)
-        if data.get("schema") != WIDTH_SCHEMA:
-            raise at.key("schema").error(
-                f"{WIDTH_SCHEMA!r} (this is not a width study)",
-                "no such key" if "schema" not in data else describe(data["schema"]),
-            )
+        require_schema(data, WIDTH_SCHEMA, at)
         reject_unknown(data, ["schema", "setting", "rows", "info"], at)
         rows = require(data, "rows", "array", at)
         return cls(
