@@ -26,6 +26,36 @@ def labelled_data():
     return X, y
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module (``pytestmark = pytest.mark.usefixtures(...)``): on a small
+    shared machine two spinning threads can stall each other, and the subprocesses of the run
+    folder tests have ``OMP_NUM_THREADS=1`` too."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def signals():
+    """MNIST-1D-shaped data: 3 classes of noisy bumps at different places, shape (1, 40)."""
+    from sparsity_widgets.datasets import DatasetSplits, LabeledArrays
+
+    def split(n, seed, name):
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 3, size=n)
+        t = np.arange(40)
+        X = np.exp(-0.5 * ((t[None, :] - (8 + 12 * y[:, None])) / 3.0) ** 2)
+        X = X + 0.3 * rng.normal(size=(n, 40))
+        return LabeledArrays(
+            X[:, None, :].astype(np.float32), y.astype(np.int64), ("a", "b", "c"), name
+        )
+
+    return DatasetSplits("bumps", split(96, 0, "bumps/train"), split(48, 1, "bumps/test"))
+
+
 # Debian's chromium, driven by Playwright (which cannot download browsers here); used by the
 # book test and the widget browser test
 CHROMIUM = Path(os.environ.get("SPARSITY_WIDGETS_CHROMIUM", "/usr/bin/chromium"))

@@ -14,7 +14,6 @@ from torch.nn import functional as F  # noqa: E402
 
 import sparsity_widgets.training.loop as loop_module  # noqa: E402
 from sparsity_widgets.cli import main  # noqa: E402
-from sparsity_widgets.datasets import DatasetSplits, LabeledArrays  # noqa: E402
 from sparsity_widgets.probe import extract_features  # noqa: E402
 from sparsity_widgets.training import (  # noqa: E402
     RESUMABLE_FIELDS,
@@ -28,29 +27,7 @@ from sparsity_widgets.training.svsl import collect_outputs  # noqa: E402
 RECORDS = ("epochs", "train_loss", "train_accuracy", "test_accuracy")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def signals():
-    """3 classes of noisy bumps at different places, shape (1, 40)."""
-
-    def split(n, seed, name):
-        rng = np.random.default_rng(seed)
-        y = rng.integers(0, 3, size=n)
-        t = np.arange(40)
-        X = np.exp(-0.5 * ((t[None, :] - (8 + 12 * y[:, None])) / 3.0) ** 2)
-        X = X + 0.3 * rng.normal(size=(n, 40))
-        return LabeledArrays(
-            X[:, None, :].astype(np.float32), y.astype(np.int64), ("a", "b", "c"), name
-        )
-
-    return DatasetSplits("bumps", split(96, 0, "bumps/train"), split(48, 1, "bumps/test"))
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SVSL = {"layers": ["hidden.0", "hidden.1"], "weights": [0.5, 2.0], "detach_means": False}

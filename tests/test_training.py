@@ -20,14 +20,7 @@ from sparsity_widgets.training import (  # noqa: E402
     train,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a small shared machine two spinning threads can stall each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 RECORDS = ("epochs", "train_loss", "train_accuracy", "test_accuracy")  # `seconds` is wall time
@@ -44,23 +37,6 @@ def _xor_split(n, seed, name):
 def points():
     """An easy 2-class problem in the plane (the sign of x1 * x2)."""
     return DatasetSplits("xor", _xor_split(300, 0, "xor/train"), _xor_split(200, 1, "xor/test"))
-
-
-@pytest.fixture(scope="module")
-def signals():
-    """MNIST-1D-shaped data: 3 classes of noisy bumps at different places, shape (1, 40)."""
-
-    def split(n, seed, name):
-        rng = np.random.default_rng(seed)
-        y = rng.integers(0, 3, size=n)
-        t = np.arange(40)
-        X = np.exp(-0.5 * ((t[None, :] - (8 + 12 * y[:, None])) / 3.0) ** 2)
-        X = X + 0.3 * rng.normal(size=(n, 40))
-        return LabeledArrays(
-            X[:, None, :].astype(np.float32), y.astype(np.int64), ("a", "b", "c"), name
-        )
-
-    return DatasetSplits("bumps", split(96, 0, "bumps/train"), split(48, 1, "bumps/test"))
 
 
 def mlp_config(**changes):
