@@ -547,3 +547,22 @@ def test_importing_the_numerics_loads_no_torch_widgets_plotting_or_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert json.loads(proc.stdout) == []
+
+
+def test_update_and_predict_is_update_plus_the_ncc_from_the_same_product():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 4, 300)
+    H = rng.standard_normal((300, 12)) + 2.0 * np.eye(4, 12)[y]
+    geometry = ClassGeometry.from_moments(ClassMoments(4).update(H, y))
+    fused, plain = NC1Accumulator(geometry), NC1Accumulator(geometry)
+    predicted = np.concatenate(
+        [fused.update_and_predict(H[i : i + 70], y[i : i + 70]) for i in range(0, 300, 70)]
+    )
+    for i in range(0, 300, 70):
+        plain.update(H[i : i + 70], y[i : i + 70])
+    # the same chunks through the same kernel: predictions and NC1 equal exactly
+    np.testing.assert_array_equal(predicted, geometry.ncc_predict(H))
+    assert fused.value() == plain.value()
+    # nc1() sums the 300 rows in one chunk instead of five: a regrouped float64 sum of 300
+    # non-negative terms, exact to 300 eps relative
+    assert fused.value() == pytest.approx(nc1(H, y), rel=300 * np.finfo(float).eps, abs=0)

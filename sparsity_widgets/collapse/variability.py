@@ -72,13 +72,34 @@ class NC1Accumulator:
         H : array-like, shape (batch, n_features)
         y : array-like of int, shape (batch,)
         """
+        self.update_and_predict(H, y)
+        return self
+
+    def update_and_predict(self, H: Any, y: Any) -> np.ndarray:
+        """Add a batch as :meth:`update` does and return its nearest-class-center predictions.
+
+        The NCC scores and the NC1 projection come from one matrix product per row chunk, so a
+        second pass that needs both (``probe_collapse``) reads each batch once.
+
+        Parameters
+        ----------
+        H : array-like, shape (batch, n_features)
+        y : array-like of int, shape (batch,)
+
+        Returns
+        -------
+        ndarray of int64, shape (batch,)
+            ``argmin_c ||h - mu_c||`` per row, as :meth:`ClassGeometry.ncc_predict` gives it.
+        """
         H = check_layer_features(H, name="H", n_features=self.geometry.n_features)
         y = check_class_indices(y, H.shape[0], n_classes=self.geometry.n_classes)
+        ncc = np.empty(H.shape[0], dtype=np.int64)
         step = chunk_rows(H.shape[1])
         for start in range(0, H.shape[0], step):
             block = H[start : start + step].astype(np.float64)  # a copy: centred in place
-            self._add_projected(self.geometry._pass_chunk(block)[1], y[start : start + step])
-        return self
+            ncc[start : start + step], projected = self.geometry._pass_chunk(block)
+            self._add_projected(projected, y[start : start + step])
+        return ncc
 
     def _add_projected(self, projected: np.ndarray, y: np.ndarray) -> None:
         """Add rows given as ``(h - mu_G) @ P`` (shape (rows, rank), changed in place)."""

@@ -355,8 +355,7 @@ def probe_collapse(
 
         def second_pass(name: str, rows: np.ndarray, start: int) -> None:
             stop = start + rows.shape[0]
-            nc1[name].update(rows, y[start:stop])
-            ncc = geometry[name].ncc_predict(rows)
+            ncc = nc1[name].update_and_predict(rows, y[start:stop])
             mismatch[name] += int(np.count_nonzero(ncc != predictions[start:stop]))
             correct[name] += int(np.count_nonzero(ncc == y[start:stop]))
 
