@@ -125,11 +125,10 @@ def collapse_report(
     ValueError
         A damaged checkpoint, a wrong layer name, a subset missing a class, ...
     """
-    import numpy as np
-
     from ..datasets import load_dataset
     from ..training import load_checkpoint
     from .collapse import probe_collapse
+    from .collapse_epochs import _subset
 
     path = Path(checkpoint)
     if not path.is_file():
@@ -142,15 +141,7 @@ def collapse_report(
     except ValueError as exc:  # a damaged file: torch's reason may span several lines
         raise ValueError(" ".join(str(exc).split())) from None
     splits = load_dataset(config.dataset, **config.dataset_options)
-    train, test = splits.train, splits.test
-    if n_samples is not None:
-        rng = np.random.default_rng(0)
-        train, test = (
-            part.subset(np.sort(rng.choice(len(part), n_samples, replace=False)))
-            if n_samples < len(part)
-            else part
-            for part in (train, test)
-        )
+    train, test = _subset(splits.train, n_samples), _subset(splits.test, n_samples)
     return probe_collapse(
         model,
         train,
