@@ -157,7 +157,6 @@ def collapse_report(
 
 def run(args: argparse.Namespace) -> None:
     """Run ``collapse`` from parsed arguments: print the table or JSON, write ``--out``."""
-    from .._io import atomic_write_text
 
     if args.run is not None or len(args.checkpoint) > 1:
         _run_over_training(args)
@@ -170,6 +169,14 @@ def run(args: argparse.Namespace) -> None:
         device=args.device,
         progress=not args.json,
     )
+    epoch = "" if result.epoch is None else f" (epoch {result.epoch})"
+    _report(result, f"neural collapse of {result.source}{epoch}", args)
+
+
+def _report(result: Any, heading: str, args: argparse.Namespace) -> None:
+    """Write ``--out DIR/collapse.json``, then print the JSON or ``heading`` and the table."""
+    from .._io import atomic_write_text
+
     data = result.to_dict()
     written = None
     if args.out is not None:
@@ -177,8 +184,7 @@ def run(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(data))
         return
-    epoch = "" if result.epoch is None else f" (epoch {result.epoch})"
-    print(f"neural collapse of {result.source}{epoch}")
+    print(heading)
     print(result.format_table())
     if written is not None:
         print(f"wrote {written}")
@@ -186,7 +192,6 @@ def run(args: argparse.Namespace) -> None:
 
 def _run_over_training(args: argparse.Namespace) -> None:
     """``--run RUN`` or several ``--checkpoint`` files: the metrics over training."""
-    from .._io import atomic_write_text
     from ..training import list_checkpoints
     from .collapse_epochs import probe_collapse_checkpoints
 
@@ -210,15 +215,7 @@ def _run_over_training(args: argparse.Namespace) -> None:
         )
     except ValueError as exc:  # a damaged file: torch's reason may span several lines
         raise ValueError(" ".join(str(exc).split())) from None
-    data = result.to_dict()
-    written = None
-    if args.out is not None:
-        written = atomic_write_text(args.out / RESULT_FILE, json.dumps(data, indent=2))
-    if args.json:
-        print(json.dumps(data))
-        return
     where = args.run if args.run is not None else f"{len(checkpoints)} checkpoints"
-    print(f"neural collapse over training of {where} (epochs {list(result.epochs)})")
-    print(result.format_table())
-    if written is not None:
-        print(f"wrote {written}")
+    _report(
+        result, f"neural collapse over training of {where} (epochs {list(result.epochs)})", args
+    )
