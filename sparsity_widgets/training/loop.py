@@ -16,6 +16,7 @@ import math
 import os
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -500,50 +501,34 @@ def _train_one_epoch(
     layers (collected with forward hooks that exist only during this pass); the returned mean
     loss is still the cross-entropy alone, comparable with runs without SVSL.
     """
-    if svsl is None:
-        return _epoch(model, optimizer, X, y, batch_size, shuffle, device, None, None)
-    with collect_outputs(model, svsl.layers) as features:
-        return _epoch(model, optimizer, X, y, batch_size, shuffle, device, svsl, features)
-
-
-def _epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    X: torch.Tensor,
-    y: torch.Tensor,
-    batch_size: int,
-    shuffle: torch.Generator,
-    device: torch.device,
-    svsl: SVSLConfig | None,
-    features: dict[str, torch.Tensor] | None,
-) -> tuple[float, float]:
     model.train()
     n = X.shape[0]
     order = torch.randperm(n, generator=shuffle).to(X.device)
     total_loss = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
-    for start in range(0, n, batch_size):
-        index = order[start : start + batch_size]
-        xb, yb = X[index].to(device), y[index].to(device)
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(xb)
-        loss = F.cross_entropy(logits, yb)
-        if svsl is None:
-            loss.backward()
-        else:
-            assert features is not None
-            _check_collected(features, svsl.layers)
-            svsl_term = svsl_loss(
-                {name: features[name] for name in svsl.layers},
-                yb,
-                svsl.weights,
-                detach_means=svsl.detach_means,
-            )
-            features.clear()  # free the graphs' references before the next batch
-            (loss + svsl_term).backward()
-        optimizer.step()
-        total_loss += loss.detach().double() * yb.shape[0]
-        correct += (logits.detach().argmax(dim=1) == yb).sum()
+    hooks = nullcontext(None) if svsl is None else collect_outputs(model, svsl.layers)
+    with hooks as features:
+        for start in range(0, n, batch_size):
+            index = order[start : start + batch_size]
+            xb, yb = X[index].to(device), y[index].to(device)
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            if svsl is None:
+                loss.backward()
+            else:
+                _check_collected(features, svsl.layers)
+                svsl_term = svsl_loss(
+                    {name: features[name] for name in svsl.layers},
+                    yb,
+                    svsl.weights,
+                    detach_means=svsl.detach_means,
+                )
+                features.clear()  # free the graphs' references before the next batch
+                (loss + svsl_term).backward()
+            optimizer.step()
+            total_loss += loss.detach().double() * yb.shape[0]
+            correct += (logits.detach().argmax(dim=1) == yb).sum()
     mean_loss = float(total_loss) / n
     if not math.isfinite(mean_loss):
         raise FloatingPointError(
