@@ -3,7 +3,11 @@
 ``score DATA.npz``
     Score arrays ``X`` (n, d) and ``y`` (n,) from a NumPy ``.npz`` file.
 ``synthetic NAME``
-    Score a built-in synthetic set (spiral, circles, gaussian-quantiles, blocks, smooth-domain).
+    Score a built-in synthetic set (spiral, circles, gaussian-quantiles, blocks, smooth-domain),
+    from our generators or (``--generator authors``, the three Table 1 sets) the authors'.
+``synthetic-table``
+    Table 1 of the paper under both generators, both rules, bootstrap on and off, over seeds;
+    writes JSON and Markdown (:mod:`sparsity_widgets.studies.table1`).
 ``frame-potential``
     Minimum deep frame potential of a chain, residual or dense network (no data needed).
 ``synthetic-demo``
@@ -41,6 +45,7 @@ from ._cli_args import OneLineParser, int_at_least, n_jobs, non_negative_int, po
 from ._io import atomic_write, atomic_write_text, check_output_dir
 from ._run_lock import RunFolderInUseError
 from .datasets import SYNTHETIC_DATASETS, make_synthetic
+from .datasets.synthetic import DEFAULT_N_SAMPLES, GENERATORS
 from .forest import BUILDERS, NORM_WEIGHTS, WaveletForest
 from .frames.cli import add_parser as _add_frame_potential_parser
 from .frames.cli import run as _run_frame_potential
@@ -136,7 +141,22 @@ def _build_parser() -> argparse.ArgumentParser:
     synth = sub.add_parser("synthetic", help="score a built-in synthetic data set")
     synth.add_argument("name", choices=sorted(SYNTHETIC_DATASETS), help="data set")
     synth.add_argument(
-        "--n", type=int_at_least(2), default=4000, help="number of samples (default: 4000)"
+        "--n",
+        type=int_at_least(2),
+        default=None,
+        help="number of samples (default: the generator's, 4000 for ours, 10000 for the authors')",
+    )
+    synth.add_argument(
+        "--generator",
+        choices=tuple(GENERATORS),
+        default="ours",
+        help="our generators (default) or the authors' (spiral, circles, gaussian-quantiles)",
+    )
+    synth.add_argument(
+        "--no-bootstrap",
+        dest="bootstrap",
+        action="store_false",
+        help="fit every tree on all samples (default: a bootstrap sample per tree)",
     )
     synth.add_argument("--noise", type=float, default=None, help="noise level (set's default)")
     synth.add_argument(
@@ -161,10 +181,40 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="print the results as JSON")
 
+    table = sub.add_parser(
+        "synthetic-table",
+        help="Table 1: both generators, both rules, bootstrap on/off, over seeds",
+    )
+    table.add_argument(
+        "--seeds", type=_seed_list, default=(0, 1, 2), help="seeds, e.g. 0,1,2 (default: 0,1,2)"
+    )
+    table.add_argument(
+        "--out",
+        dest="table_out",
+        type=Path,
+        default=Path("book/results/table1.json"),
+        help="JSON file; the Markdown table goes beside it as .md "
+        "(default: book/results/table1.json)",
+    )
+    table.add_argument("--json", action="store_true", help="print the result as JSON")
+
     _add_frame_potential_parser(sub)
     _collapse_cli.add_parser(sub)
     _studies_cli.add_parsers(sub, _add_probe_options)
     return parser
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    """``0,1,2``: distinct non-negative seeds."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = None
+    if not values or any(v < 0 for v in values) or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(
+            f"expected distinct non-negative integers like 0,1,2; got {text!r}"
+        )
+    return values
 
 
 def _load_npz(path: Path, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -197,21 +247,24 @@ def _load_npz(path: Path, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarra
             raise UserError(f"{path}: cannot read arrays ({exc})") from None
 
 
-def _forest(args: argparse.Namespace) -> WaveletForest:
+def _forest(args: argparse.Namespace, bootstrap: bool = True) -> WaveletForest:
     return WaveletForest(
         n_trees=args.trees,
         max_depth=args.depth,
         max_features=args.max_features,
         norm_weight=args.norm_weight,
+        bootstrap=bootstrap,
         random_state=args.seed,
         n_jobs=args.n_jobs,
         builder=args.builder,
     )
 
 
-def _score(X: Any, y: Any, args: argparse.Namespace, source: dict[str, Any]) -> dict[str, Any]:
+def _score(
+    X: Any, y: Any, args: argparse.Namespace, source: dict[str, Any], *, bootstrap: bool = True
+) -> dict[str, Any]:
     start = time.perf_counter()
-    forest = _forest(args).fit(X, y)
+    forest = _forest(args, bootstrap).fit(X, y)
     estimate = forest.estimate(rule=args.rule, eps_low=args.eps_low, eps_high=args.eps_high)
     return {
         **source,
@@ -326,6 +379,39 @@ def _print_demo(result: dict[str, Any]) -> None:
         print(f"wrote {path}")
 
 
+def _run_synthetic(args: argparse.Namespace) -> None:
+    n = DEFAULT_N_SAMPLES[args.generator] if args.n is None else args.n
+    X, y = make_synthetic(
+        args.name, n_samples=n, noise=args.noise, random_state=args.seed, generator=args.generator
+    )
+    if args.shuffle_labels:
+        y = np.random.default_rng(args.seed).permutation(y)
+    source = {
+        "dataset": args.name,
+        "generator": args.generator,
+        "bootstrap": args.bootstrap,
+        "shuffled_labels": args.shuffle_labels,
+    }
+    _print_result(_score(X, y, args, source, bootstrap=args.bootstrap), args.json)
+
+
+def _run_synthetic_table(args: argparse.Namespace) -> None:
+    from .studies.table1 import run_table1
+
+    out: Path = args.table_out
+    if out.is_dir() or out.suffix != ".json":
+        raise UserError(
+            f"--out must be a JSON file path ending in .json (e.g. table1.json); got {str(out)!r}"
+        )
+    check_output_dir(out.parent, option="--out's folder")
+    result = run_table1(args.seeds, out=out, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return
+    print(result.markdown())
+    print(f"\nwrote {out} and {out.with_suffix('.md')}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sparsity-widgets``; returns the exit status."""
     parser = _build_parser()
@@ -338,13 +424,9 @@ def main(argv: list[str] | None = None) -> int:
             result = _score(X, y, args, {"source": str(args.data)})
             _print_result(result, args.json)
         elif args.command == "synthetic":
-            X, y = make_synthetic(
-                args.name, n_samples=args.n, noise=args.noise, random_state=args.seed
-            )
-            if args.shuffle_labels:
-                y = np.random.default_rng(args.seed).permutation(y)
-            source = {"dataset": args.name, "shuffled_labels": args.shuffle_labels}
-            _print_result(_score(X, y, args, source), args.json)
+            _run_synthetic(args)
+        elif args.command == "synthetic-table":
+            _run_synthetic_table(args)
         elif args.command == "frame-potential":
             _run_frame_potential(args)
         elif args.command == _collapse_cli.COMMAND:

@@ -7,10 +7,17 @@ cell means, and the norms weight by the box area, so ``FlatForest.wavelet_norms`
 :func:`sparsity_widgets.tau_star.sparsity_curve` unchanged (one tree, ``J = 1``).
 
 Pure numpy (the norms come from the numba kernel of :mod:`sparsity_widgets._numerics`).
+
+In dimension ``n`` (Lemma 3.1 on ``[0, 1]^n`` in the book's chapter on tau-sparsity) the tree
+has ``2^(n m)`` leaves, too many nodes to hold as a flat forest for ``n = 3, m = 7``:
+:func:`dyadic_level_sums` returns the per-level sums of ``||psi||^tau`` instead, computed level
+by level from an ``n``-D array of cell means, and :func:`halfspace_cell_means` gives the exact
+cell means of a half-space whose boundary is cut at every scale.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +27,20 @@ from ._numerics import parent_and_depth, wavelet_norms
 from ._validation import check_int, check_real
 from .flat_forest import FlatForest
 
-__all__ = ["disk_cell_means", "dyadic_cell_means", "dyadic_tree", "dyadic_tree_from_function"]
+__all__ = [
+    "MAX_GRID_CELLS",
+    "disk_cell_means",
+    "dyadic_cell_means",
+    "dyadic_level_sums",
+    "dyadic_tau_threshold",
+    "dyadic_tree",
+    "dyadic_tree_from_function",
+    "halfspace_cell_means",
+]
+
+MAX_GRID_CELLS = 2**24
+"""Largest number of finest cells :func:`halfspace_cell_means` and :func:`dyadic_level_sums`
+accept (16.8 million: 128 MiB per float64 array), e.g. ``2^(3 * 8)`` in 3-D."""
 
 
 def dyadic_tree(cell_means: Any) -> FlatForest:
@@ -212,3 +232,144 @@ def dyadic_tree_from_function(
         Depth ``2 * levels``.
     """
     return dyadic_tree(dyadic_cell_means(f, levels, supersample))
+
+
+# --------------------------------------------------------------------------- dimension n
+def dyadic_tau_threshold(dim: int) -> float:
+    """The threshold ``2 (n - 1) / n`` of Lemma 3.1 on ``[0, 1]^n``.
+
+    For the indicator of a set whose boundary is a smooth hypersurface cut at every scale, the
+    isotropic dyadic tree has ``N_tau < infinity`` exactly for ``2 (n - 1) / n < tau < 2``, so
+    ``tau* = 2 (n - 1) / n`` and ``alpha* = 1 / tau* - 1/2 = 1 / (2 (n - 1))``.
+
+    Parameters
+    ----------
+    dim : int
+        ``n >= 1``.
+
+    Returns
+    -------
+    float
+        ``0`` in 1-D, ``1`` in 2-D (Lemma 3.1), ``4/3`` in 3-D, tending to 2.
+    """
+    dim = check_int("dim", dim, minimum=1)
+    return 2.0 * (dim - 1) / dim
+
+
+def _irwin_hall_cdf(dim: int, t: np.ndarray) -> np.ndarray:
+    """``P(U_1 + ... + U_dim <= t)`` for independent uniforms on [0, 1] (Irwin-Hall)."""
+    t = np.clip(np.asarray(t, dtype=np.float64), 0.0, float(dim))
+    out = np.zeros_like(t)
+    for k in range(dim + 1):
+        out += (-1) ** k * math.comb(dim, k) * np.where(t > k, t - k, 0.0) ** dim
+    return np.clip(out / math.factorial(dim), 0.0, 1.0)
+
+
+def _check_grid_size(levels: int, dim: int) -> None:
+    if 2 ** (levels * dim) > MAX_GRID_CELLS:
+        raise ValueError(
+            f"levels={levels} in dim={dim} gives 2^{levels * dim} cells, more than "
+            f"MAX_GRID_CELLS = 2^24; lower levels (at most {24 // dim} in {dim}-D)."
+        )
+
+
+def halfspace_cell_means(levels: int, dim: int) -> np.ndarray:
+    """Exact means of the indicator of ``{x : x_1 + ... + x_n <= n / 2}`` on the dyadic cubes.
+
+    The boundary hyperplane passes through the centre of ``[0, 1]^n`` with normal
+    ``(1, ..., 1) / sqrt(n)``. On the cube ``h (a + [0, 1]^n)`` of side ``h = 2^-levels`` the set
+    is ``{u in [0, 1]^n : u_1 + ... + u_n <= n / (2 h) - (a_1 + ... + a_n)}``, an integer
+    threshold for ``levels >= 1``, so each mean is the Irwin-Hall distribution function of
+    ``n`` uniforms at an integer: in 3-D one of ``0, 1/6, 5/6, 1``.
+
+    Parameters
+    ----------
+    levels : int
+        ``m >= 1``: cubes of side ``2^-m`` (tree depth ``n m``).
+    dim : int
+        ``n >= 1``; at most :data:`MAX_GRID_CELLS` cells in all.
+
+    Returns
+    -------
+    ndarray of float64, shape (2^m,) * n
+        ``out[a_1, ..., a_n]`` is the mean on the cube with lower corner ``a / 2^m``.
+    """
+    levels = check_int("levels", levels, minimum=1)
+    dim = check_int("dim", dim, minimum=1)
+    _check_grid_size(levels, dim)
+    side = 2**levels
+    corner_sum = np.zeros((1,) * dim, dtype=np.int64)
+    for axis in range(dim):
+        shape = [1] * dim
+        shape[axis] = side
+        corner_sum = corner_sum + np.arange(side, dtype=np.int64).reshape(shape)
+    threshold = dim * 2 ** (levels - 1) - corner_sum  # an integer for levels >= 1
+    values = _irwin_hall_cdf(dim, np.arange(dim + 1))  # the only values the means take
+    return values[np.clip(threshold, 0, dim)]
+
+
+def dyadic_level_sums(cell_means: Any, taus: Any) -> np.ndarray:
+    """``sum ||psi||^tau`` over each level of the isotropic dyadic tree of ``[0, 1]^n``.
+
+    The tree splits ``x_1, x_2, ..., x_n, x_1, ...`` in turn at dyadic midpoints (level ``k`` is
+    made by a split along axis ``(k - 1) mod n``; in 2-D this is :func:`dyadic_tree`'s order), so
+    level ``k`` holds ``2^k`` boxes of volume ``2^-k`` and level ``n j`` the cubes of side
+    ``2^-j``. A node's norm is ``|E_child - E_parent| * volume^(1/2)`` (eq. 3.2 with volume
+    weights), its mean the exact average of the finest cell means below it. Nothing is kept per
+    node: one pass merges the grid level by level, from the leaves up.
+
+    Parameters
+    ----------
+    cell_means : array-like, shape (2^m,) * n
+        Means of a scalar function on the finest dyadic cubes (``n >= 1``, ``m >= 1``), e.g.
+        :func:`halfspace_cell_means` or :func:`dyadic_cell_means` (2-D); at most
+        :data:`MAX_GRID_CELLS` cells.
+    taus : array-like, shape (t,)
+        Exponents, each in (0, 2).
+
+    Returns
+    -------
+    ndarray of float64, shape (n m, t)
+        Row ``k - 1`` is the sum over the ``2^k`` nodes of level ``k`` (``k = 1 .. n m``; the
+        root, the father wavelet, is left out as in N_tau); ``N_tau^tau`` of the tree truncated
+        at depth ``K`` is the sum of the first ``K`` rows.
+    """
+    means = np.asarray(cell_means, dtype=np.float64)
+    dim = means.ndim
+    if dim < 1 or len(set(means.shape)) != 1:
+        raise ValueError(
+            "cell_means must be an n-D array with the same power-of-two side along every axis; "
+            f"got shape {means.shape}."
+        )
+    side = means.shape[0]
+    if side < 2 or side & (side - 1):
+        raise ValueError(f"cell_means must have a power-of-two side >= 2; got side {side}.")
+    if means.size > MAX_GRID_CELLS:
+        raise ValueError(
+            f"cell_means has {means.size} cells, more than MAX_GRID_CELLS = {MAX_GRID_CELLS}."
+        )
+    if not np.isfinite(means).all():
+        raise ValueError("cell_means must be finite.")
+    tau = np.asarray(taus, dtype=np.float64)
+    if tau.ndim != 1 or tau.shape[0] < 1 or not np.isfinite(tau).all():
+        raise ValueError(f"taus must be a non-empty 1-D array of finite values; got {taus!r}.")
+    if tau.min() <= 0.0 or tau.max() >= 2.0:
+        raise ValueError(
+            f"taus must lie strictly inside (0, 2); got values from {tau.min():g} to {tau.max():g}."
+        )
+    n_levels = dim * (side.bit_length() - 1)
+    sums = np.zeros((n_levels, tau.shape[0]))
+    current = means
+    for level in range(n_levels, 0, -1):
+        axis = (level - 1) % dim  # the split that created `level`
+        lower = np.take(current, np.arange(0, current.shape[axis], 2), axis=axis)
+        upper = np.take(current, np.arange(1, current.shape[axis], 2), axis=axis)
+        parent = 0.5 * (lower + upper)
+        # the two children differ from their parent by -+ (upper - lower) / 2: one value twice
+        diff = np.abs(0.5 * (upper - lower))
+        diff = diff[diff > 0.0]
+        if diff.size:
+            scale = 2.0 ** (-level / 2.0)  # volume^(1/2) of a level-`level` box
+            sums[level - 1] = 2.0 * np.power.outer(diff * scale, tau).sum(axis=0)
+        current = parent
+    return sums

@@ -660,6 +660,7 @@ def test_dataset_names():
         "mnist",
         "fashion-mnist",
         "cifar10",
+        "stl10",
     )
     assert set(SYNTHETIC_DATASETS) < set(DATASETS)
 
@@ -671,7 +672,7 @@ def test_dataset_names():
 def test_unknown_name_lists_the_valid_ones_and_the_closest(name, close):
     with pytest.raises(
         ValueError,
-        match=f"name must be one of mnist1d, digits, .*cifar10; got "
+        match=f"name must be one of mnist1d, digits, .*cifar10, stl10; got "
         f"'{name}'. Did you mean '{close}'",
     ):
         load_dataset(name)

@@ -25,6 +25,16 @@ def test_shapes_classes_and_seeds(name):
     assert not np.array_equal(X, X3)
 
 
+@pytest.mark.parametrize("name", sorted(SYNTHETIC_DATASETS))
+def test_ours_is_the_default_generator_and_size(name):
+    """``generator="ours"`` is what ``make_synthetic`` always gave: 4000 samples by default."""
+    X, y = make_synthetic(name, random_state=2)
+    X_ours, y_ours = make_synthetic(name, n_samples=4000, random_state=2, generator="ours")
+    assert X.shape == (4000, 2)
+    np.testing.assert_array_equal(X, X_ours)
+    np.testing.assert_array_equal(y, y_ours)
+
+
 def test_blocks_are_disjoint_axis_parallel_squares():
     X, y = make_blocks(n_samples=20_000, n_blocks=3, random_state=0)
     inside = X[y == 1]

@@ -3,6 +3,7 @@
 - :mod:`.moments`: streaming float64 class counts, sums and within-class scatter (mergeable).
 - :mod:`.geometry`: class means, their centred SVD truncated at rank K - 1, NCC predictions.
 - :mod:`.variability`: NC1 = tr(Sigma_W Sigma_B^+) / K = ||Z M^+||_F^2 / N, no D x D matrix.
+- :mod:`.plane`: the class means and within-class covariances in the means' leading plane.
 - :mod:`.measures`: CDNV, NC2 (ETF error, equinorm, equiangularity) and NC3 from the means.
 - :mod:`.metrics`: :func:`collapse_metrics`, everything for one layer in two passes.
 - :mod:`.result`: :class:`CollapseMetrics` with a JSON round trip.
@@ -20,6 +21,7 @@ _EXPORTS = {
     "RANK_RTOL": ".geometry",
     "ClassGeometry": ".geometry",
     "ClassMoments": ".moments",
+    "ClassPlane": ".plane",
     "CollapseMetrics": ".result",
     "NC1Accumulator": ".variability",
     "cdnv": ".measures",

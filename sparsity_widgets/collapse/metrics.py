@@ -28,6 +28,7 @@ from ._checks import (
 from .geometry import ClassGeometry
 from .measures import cdnv, equiangularity, equinorm_cv, etf_error, self_duality
 from .moments import ClassMoments, chunk_rows
+from .plane import ClassPlane
 from .result import CollapseMetrics
 from .variability import NC1Accumulator
 
@@ -189,6 +190,7 @@ def collapse_metrics(
     return metrics_from_passes(
         geometry,
         nc1=accumulator.value(),
+        plane=accumulator.plane(),
         n_samples=n_samples,
         ncc_accuracy_train=_fraction(ncc == y),
         ncc_mismatch_train=mismatch,
@@ -202,6 +204,7 @@ def metrics_from_passes(
     *,
     nc1: float,
     n_samples: int,
+    plane: ClassPlane | None = None,
     ncc_accuracy_train: float,
     ncc_mismatch_train: float | None,
     W: np.ndarray | None = None,
@@ -223,6 +226,8 @@ def metrics_from_passes(
         :meth:`NC1Accumulator.value` of the second pass.
     n_samples : int
         Training samples N.
+    plane : ClassPlane, optional
+        :meth:`NC1Accumulator.plane` of the second pass (the picture of the classes).
     ncc_accuracy_train : float
         Fraction of training samples whose nearest class mean is their label's.
     ncc_mismatch_train : float or None
@@ -253,4 +258,5 @@ def metrics_from_passes(
         n_test_samples=n_test_samples,
         ncc_mismatch_test=ncc_mismatch_test,
         ncc_accuracy_test=ncc_accuracy_test,
+        plane=plane,
     )

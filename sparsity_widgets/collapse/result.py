@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .._schema import Where, optional, reject_unknown, require, require_object, require_schema
+from .plane import ClassPlane
 
 __all__ = ["SCHEMA", "CollapseMetrics"]
 
@@ -54,6 +55,10 @@ class CollapseMetrics:
         Lambda on test (NCC means from the training features); None without test predictions.
     ncc_accuracy_test : float or None
         NCC accuracy on test; None without ``y_test``.
+    plane : ClassPlane or None
+        The class means and within-class covariances in the plane of the two leading
+        directions of the class means (a picture of the collapse); None in files written
+        before it existed.
     """
 
     n_samples: int
@@ -72,12 +77,18 @@ class CollapseMetrics:
     n_test_samples: int | None = None
     ncc_mismatch_test: float | None = None
     ncc_accuracy_test: float | None = None
+    plane: ClassPlane | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with a ``schema`` key; an infinite ``cdnv`` is written as null."""
-        data: dict[str, Any] = {"schema": SCHEMA, **asdict(self)}
+        data: dict[str, Any] = {
+            "schema": SCHEMA,
+            **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "plane"},
+        }
         if math.isinf(self.cdnv):
             data["cdnv"] = None
+        if self.plane is not None:
+            data["plane"] = self.plane.to_dict()
         return data
 
     @classmethod
@@ -88,7 +99,7 @@ class CollapseMetrics:
         ----------
         data : dict
             As :meth:`to_dict` writes it: ``schema`` and every field; the optional metrics may
-            be null (None), and a null ``cdnv`` stands for ``inf``.
+            be null (None), a null ``cdnv`` stands for ``inf``, and ``plane`` may be absent.
         source : path-like, optional
             The file ``data`` came from, named in error messages.
 
@@ -134,7 +145,31 @@ class CollapseMetrics:
             n_test_samples=n_test,
             ncc_mismatch_test=_bounded(data, "ncc_mismatch_test", at, high=1.0, nullable=True),
             ncc_accuracy_test=_bounded(data, "ncc_accuracy_test", at, high=1.0, nullable=True),
+            plane=_plane(data, n_classes, at),
         )
+
+
+def _plane(data: dict[str, Any], n_classes: int, at: Where) -> ClassPlane | None:
+    value = data.get("plane")
+    if value is None:
+        return None
+    here = at.key("plane")
+    value = require_object(value, here)
+    reject_unknown(value, ["means", "covariances", "between_class_share"], here)
+    means = require(value, "means", "array", here)
+    covariances = require(value, "covariances", "array", here)
+    share = require(value, "between_class_share", "number", here)
+    if len(means) != n_classes or len(covariances) != n_classes:
+        raise here.error(
+            f"means and covariances with one entry per class (n_classes = {n_classes})",
+            f"{len(means)} means and {len(covariances)} covariances",
+        )
+    try:
+        return ClassPlane(means=means, covariances=covariances, between_class_share=share)
+    except ValueError as exc:
+        raise here.error(
+            "means (K, 2), covariances (K, 2, 2), a share in [0, 1]", str(exc)
+        ) from None
 
 
 def _count(data: dict[str, Any], key: str, at: Where, *, minimum: int) -> int:

@@ -30,6 +30,7 @@ import numpy as np
 from ._checks import check_class_indices, check_layer_features, infer_n_classes
 from .geometry import ClassGeometry
 from .moments import ClassMoments, chunk_rows
+from .plane import ClassPlane, plane_axes
 
 __all__ = ["NC1Accumulator", "nc1"]
 
@@ -63,6 +64,10 @@ class NC1Accumulator:
         self._class_projected = geometry.centred @ geometry.projector
         self.counts = np.zeros(geometry.n_classes, dtype=np.int64)
         self.total = 0.0
+        # the picture plane (see .plane): in-plane coordinate i = projected[:, i] * s_i * sign_i
+        signs, _ = plane_axes(geometry)
+        self._plane_scale = geometry.singular_values[: signs.size] * signs
+        self._plane_scatter = np.zeros((geometry.n_classes, 2, 2))
 
     def update(self, H: Any, y: Any) -> NC1Accumulator:
         """Add a batch (in place) and return ``self``.
@@ -106,6 +111,15 @@ class NC1Accumulator:
         projected -= self._class_projected[y]  # now (h - mu_y) @ P
         self.total += float(np.einsum("ij,ij->", projected, projected))
         self.counts += np.bincount(y, minlength=self.geometry.n_classes)
+        inplane = np.zeros((projected.shape[0], 2))
+        inplane[:, : self._plane_scale.size] = projected[:, : self._plane_scale.size]
+        inplane[:, : self._plane_scale.size] *= self._plane_scale
+        K = self.geometry.n_classes
+        for i, j in ((0, 0), (0, 1), (1, 1)):
+            self._plane_scatter[:, i, j] += np.bincount(
+                y, weights=inplane[:, i] * inplane[:, j], minlength=K
+            )
+        self._plane_scatter[:, 1, 0] = self._plane_scatter[:, 0, 1]
 
     def value(self) -> float:
         """NC1 of the samples added; they must be the ones the means came from.
@@ -116,6 +130,28 @@ class NC1Accumulator:
             When the samples per class differ from the first pass (a different or
             incomplete second pass).
         """
+        self._check_complete()
+        return self.total / float(self.counts.sum())
+
+    def plane(self) -> ClassPlane:
+        """The class means and within-class covariances in the plane of the two leading
+        directions of the class means (see :mod:`.plane`); same samples as :meth:`value`.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`value`, for an incomplete second pass.
+        """
+        self._check_complete()
+        _, means = plane_axes(self.geometry)
+        s2 = self.geometry.singular_values**2
+        return ClassPlane(
+            means=means,
+            covariances=self._plane_scatter / self.counts[:, None, None],
+            between_class_share=float(s2[:2].sum() / s2.sum()),
+        )
+
+    def _check_complete(self) -> None:
         if not np.array_equal(self.counts, self.geometry.counts):
             diff = np.flatnonzero(self.counts != self.geometry.counts)
             c = int(diff[0])
@@ -125,7 +161,6 @@ class NC1Accumulator:
                 f"({self.geometry.counts[c]} of class {c}). Feed the same batches to both "
                 "passes."
             )
-        return self.total / float(self.counts.sum())
 
 
 def nc1(H: Any, y: Any, *, n_classes: int | None = None) -> float:

@@ -9,9 +9,10 @@ name                  source                                  sample shape, clas
 ``mnist``             IDX files in ``root`` (torchvision's)   (1, 28, 28), 10
 ``fashion-mnist``     IDX files in ``root`` (torchvision's)   (1, 28, 28), 10
 ``cifar10``           pickled batches in ``root``             (3, 32, 32), 10
+``stl10``             binary files in ``root``                (3, 96, 96), 10
 ===================== ======================================= ==============================
 
-Nothing is downloaded unless ``download=True`` is passed for the three image sets.
+Nothing is downloaded unless ``download=True`` is passed for the four image sets.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .arrays import DatasetSplits, LabeledArrays
 from .fourier import fourier_magnitudes
 from .images import _to_float32, read_image_split
 from .mnist1d import load_mnist1d
+from .stl10 import pixels_to_float32, read_stl10_split
 from .synthetic import SYNTHETIC_DATASETS, make_synthetic
 
 __all__ = ["DATASETS", "load_dataset"]
@@ -42,6 +44,7 @@ DATASETS: tuple[str, ...] = (
     "mnist",
     "fashion-mnist",
     "cifar10",
+    "stl10",
 )
 
 #: Default sizes of the generated synthetic splits.
@@ -129,6 +132,7 @@ def load_dataset(
     n_test: int | None = None,
     fourier: bool = False,
     random_state: int = 0,
+    image_size: int | None = None,
 ) -> DatasetSplits:
     """Load a data set by name as a train/test pair, with a record of how it was made.
 
@@ -137,10 +141,11 @@ def load_dataset(
     name : str
         One of :data:`DATASETS`: ``mnist1d``, ``digits``, ``spiral``, ``circles``,
         ``gaussian-quantiles``, ``blocks``, ``smooth-domain``, ``mnist``, ``fashion-mnist``,
-        ``cifar10``.
+        ``cifar10``, ``stl10``.
     root : str or os.PathLike, optional
-        Data folder of ``mnist``, ``fashion-mnist`` and ``cifar10`` (required for those, in
-        torchvision's layout, see :mod:`sparsity_widgets.datasets.images`); ignored otherwise.
+        Data folder of ``mnist``, ``fashion-mnist``, ``cifar10`` and ``stl10`` (required for
+        those, in torchvision's layout, see :mod:`sparsity_widgets.datasets.images` and
+        :mod:`sparsity_widgets.datasets.stl10`); ignored otherwise.
     download : bool, default False
         Fetch missing image files into ``root`` (needs the network); ignored for the others.
     n_train, n_test : int, optional
@@ -153,6 +158,10 @@ def load_dataset(
     random_state : int, default 0
         Seeds the subsets, the digits split and the synthetic generators. MNIST-1D is always
         generated with the package's seed, so its full splits are the published ones.
+    image_size : int, optional
+        ``stl10`` only: shrink the 96 x 96 images to this side by averaging blocks of pixels
+        (a divisor of 96, e.g. 48 or 32; see :func:`~sparsity_widgets.datasets.stl10.
+        pixels_to_float32`). The float32 test split takes 885 MB at 96, 221 MB at 48.
 
     Returns
     -------
@@ -165,7 +174,8 @@ def load_dataset(
     ------
     ValueError
         An unknown name (the message lists the valid ones and the closest match), ``root``
-        missing for an image set, a bad size or seed, ``fourier=True`` for points in the plane.
+        missing for an image set, a bad size or seed, ``fourier=True`` for points in the plane,
+        ``image_size`` for a set other than ``stl10`` or not a divisor of 96.
     FileNotFoundError
         Image files missing from ``root`` and ``download`` False.
     """
@@ -177,6 +187,13 @@ def load_dataset(
         n_train = check_int("n_train", n_train, minimum=1)
     if n_test is not None:
         n_test = check_int("n_test", n_test, minimum=1)
+    if image_size is not None:
+        if name != "stl10":
+            raise ValueError(
+                f"image_size applies to stl10 only; got image_size={image_size!r} for {name!r}. "
+                "Leave it out (None) for this set."
+            )
+        image_size = check_int("image_size", image_size, minimum=1)
     info: dict[str, Any] = {
         "name": name,
         "random_state": random_state,
@@ -243,21 +260,30 @@ def load_dataset(
             ("train", n_train, rng_train, "n_train"),
             ("test", n_test, rng_test, "n_test"),
         ):
-            images, labels, class_names = read_image_split(
-                name, root, train=part == "train", download=download
-            )
+            if name == "stl10":
+                images, labels, class_names = read_stl10_split(
+                    root, train=part == "train", download=download
+                )
+            else:
+                images, labels, class_names = read_image_split(
+                    name, root, train=part == "train", download=download
+                )
             info[f"{param}_available"] = int(labels.shape[0])
             if n is not None:  # subset the uint8 pixels before converting them to float
                 keep = _subsample_indices(labels, n, rng, param=param, what=f"{name}/{part}")
                 images, labels = images[keep], labels[keep]
+            if name == "stl10":  # image_size is None for the others
+                X = pixels_to_float32(images, image_size=image_size)
+            else:
+                X = _to_float32(images)
             parts.append(
-                LabeledArrays(
-                    X=_to_float32(images), y=labels, class_names=class_names, name=f"{name}/{part}"
-                )
+                LabeledArrays(X=X, y=labels, class_names=class_names, name=f"{name}/{part}")
             )
         train, test = parts
         folder = os.path.abspath(os.path.expanduser(os.fspath(root)))
         info.update(source=f"files in {folder}", root=folder, download=download)
+        if name == "stl10":
+            info["image_size"] = train.sample_shape[-1]
 
     info.update(n_train=train.n_samples, n_test=test.n_samples)
     full_name = name

@@ -6,6 +6,10 @@
   (Lemma 3.2: an adaptive tree has finite N_tau for every tau).
 * :func:`make_smooth_domain`: the indicator of a disk (Lemma 3.1: a dyadic tree has finite
   N_tau exactly for tau > 1).
+* :func:`make_spiral_authors`, :func:`make_circles_authors`,
+  :func:`make_gaussian_quantiles_authors`: the three Table 1 sets as the authors generate them
+  (``generator="authors"`` in :func:`make_synthetic`; see :data:`AUTHORS_DATASETS` for what
+  differs from ours).
 
 Every function returns ``X`` of shape (n_samples, 2), float64, and integer labels ``y`` of
 shape (n_samples,), and is reproducible from ``random_state``.
@@ -22,12 +26,18 @@ from sklearn import datasets as sk_datasets
 from .._validation import check_choice, check_int, check_real
 
 __all__ = [
+    "AUTHORS_DATASETS",
+    "DEFAULT_N_SAMPLES",
+    "GENERATORS",
     "SYNTHETIC_DATASETS",
     "make_blocks",
     "make_circles",
+    "make_circles_authors",
     "make_gaussian_quantiles",
+    "make_gaussian_quantiles_authors",
     "make_smooth_domain",
     "make_spiral",
+    "make_spiral_authors",
     "make_synthetic",
 ]
 
@@ -88,8 +98,9 @@ def make_circles(
         Standard deviation of Gaussian noise added to the points.
     factor : float
         Ratio of the inner radius to the outer one, in (0, 1); 0.8 as in scikit-learn. With
-        the default noise the rings nearly touch, so the trees must resolve the curved
-        boundary; with a wide gap (small factor, little noise) a few axis-parallel cuts
+        the default noise the rings overlap slightly (2.3 % of the points lie beyond the
+        mid-radius 0.9 on the other class's side; seed 0, n = 4000), so the trees must resolve
+        the curved boundary; with a wide gap (small factor, little noise) a few axis-parallel cuts
         separate the classes and the set scores as smooth as disjoint blocks.
     random_state : int or None
 
@@ -205,6 +216,126 @@ def make_smooth_domain(
     return X, _flip_labels(y, noise, rng)
 
 
+# --------------------------------------------------------------------------- the authors' sets
+#
+# Read in the authors' public code, idobenshaul10/RFWFC (commit 50d4012d),
+# ``NonLinear_Synthetic_Tests/non_linear_synthetic_test.py``: ``make_spiral_dataset`` and
+# ``get_synthetic_data``. The functions below are written from that reading, not copied.
+
+
+def make_spiral_authors(
+    n_samples: int = 10_000, noise: float = 1.0, random_state: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two-arm spiral of the authors' synthetic test (two turns, unit noise, large scale).
+
+    Each arm is the curve ``r = 2 theta + pi`` for ``theta = 4 pi sqrt(u)``, ``u`` uniform on
+    [0, 1] (two turns, radius pi to 9 pi ~ 28.3); class 1 is the curve itself, class 0 its
+    point reflection through the origin (``r = -2 theta - pi``), drawn with the *same* angles,
+    so the noise-free class-0 points mirror the class-1 points one for one. Gaussian noise of
+    standard deviation ``noise`` is added to each coordinate. Along a ray the arms are
+    2 pi ~ 6.3 apart, about six noise standard deviations.
+
+    Differences from :func:`make_spiral` (ours): two turns instead of 1.5, unit noise on a
+    spiral of outer radius ~28 instead of 0.05 on radius 1 (relative noise ~0.035 instead of
+    0.05, and arm separation ~0.22 of the radius instead of ~0.33), the arms start at radius
+    pi instead of 0 (no shared centre), mirrored angles instead of independent ones, and the
+    rows come class 1 first, then class 0, instead of alternating. The forest min-max normalises
+    the features, so the scale itself does not matter.
+
+    Parameters
+    ----------
+    n_samples : int
+        Total samples: ``n_samples - n_samples // 2`` of class 1 and ``n_samples // 2`` of
+        class 0 (the authors draw 5000 per arm, 10 000 in all).
+    noise : float
+        Standard deviation of the Gaussian noise per coordinate, in the spiral's own units.
+    random_state : int, Generator or None
+        Seed of a ``numpy.random.Generator`` (the authors use the global NumPy stream with
+        ``np.random.seed(2)``; this function never touches the global stream).
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+        1 for the first ``n_samples - n_samples // 2`` rows, 0 for the rest.
+    """
+    n_samples = check_int("n_samples", n_samples, minimum=2)
+    noise = check_real("noise", noise, low=0.0)
+    rng = _rng(random_state)
+    n_zero = n_samples // 2
+    n_one = n_samples - n_zero
+    theta = 4 * np.pi * np.sqrt(rng.random(n_one))
+    radius = 2 * theta + np.pi
+    arm = np.column_stack([np.cos(theta) * radius, np.sin(theta) * radius])
+    X = np.vstack([arm, -arm[:n_zero]])
+    X += noise * rng.standard_normal(X.shape)
+    y = np.concatenate([np.ones(n_one, dtype=np.int64), np.zeros(n_zero, dtype=np.int64)])
+    return X, y
+
+
+def make_circles_authors(
+    n_samples: int = 10_000, noise: float = 0.01, random_state: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The circles of the authors' synthetic test: scikit-learn's ``make_circles``, noise 0.01.
+
+    The authors call ``sklearn.datasets.make_circles(n_samples=10000, shuffle=True,
+    noise=0.01, random_state=42)``, hence scikit-learn's default factor 0.8: rings of radius
+    0.8 (class 1) and 1 (class 0), ``n_samples // 2`` points evenly spaced on the outer ring
+    and the rest on the inner one, before the noise.
+
+    Differences from :func:`make_circles` (ours): only the noise, 0.01 instead of 0.05 (and
+    the default size, 10 000 instead of 4000); the factor is the same. That is enough to
+    change the picture: the gap between the rings is 0.2, i.e. 20 noise standard deviations
+    here but only 4 in ours. Measured (seed 0): here every point lies within 0.04 of its ring
+    and no point crosses the mid-radius 0.9; in ours points stray up to 0.18 from their ring
+    and 2.3 % of them lie on the other class's side of radius 0.9, so the rings overlap and
+    the trees must resolve a curved, noisy boundary. The seed is drawn from ``random_state``
+    instead of the authors' fixed 42.
+
+    Parameters
+    ----------
+    n_samples : int
+    noise : float
+        Standard deviation of the Gaussian noise added to the points.
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+    """
+    return make_circles(n_samples, noise=noise, factor=0.8, random_state=random_state)
+
+
+def make_gaussian_quantiles_authors(
+    n_samples: int = 10_000, noise: float = 0.0, random_state: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Gaussian quantiles of the authors' synthetic test.
+
+    The authors call ``sklearn.datasets.make_gaussian_quantiles(n_samples=10000,
+    n_features=2, n_classes=2, random_state=42)``: a standard 2-D Gaussian, class 0 inside the
+    median chi-square quantile and class 1 outside, ``n_samples // 2`` each.
+
+    Differences from :func:`make_gaussian_quantiles` (ours): none in the distribution; only
+    the default size (10 000 instead of 4000) and the seed (drawn from ``random_state``
+    instead of the authors' fixed 42). It is listed so that both generators cover the three
+    sets of Table 1.
+
+    Parameters
+    ----------
+    n_samples : int
+    noise : float
+        Fraction of labels flipped at random, in [0, 0.5] (0 in the authors' test).
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+    """
+    return make_gaussian_quantiles(n_samples, noise=noise, random_state=random_state)
+
+
 SYNTHETIC_DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "spiral": make_spiral,
     "circles": make_circles,
@@ -212,29 +343,70 @@ SYNTHETIC_DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "blocks": make_blocks,
     "smooth-domain": make_smooth_domain,
 }
+"""Our generators by name (``generator="ours"``)."""
+
+AUTHORS_DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "spiral": make_spiral_authors,
+    "circles": make_circles_authors,
+    "gaussian-quantiles": make_gaussian_quantiles_authors,
+}
+"""The authors' generators of the three Table 1 sets by name (``generator="authors"``).
+
+Source: idobenshaul10/RFWFC, ``NonLinear_Synthetic_Tests/non_linear_synthetic_test.py``.
+What differs from ours: spiral (two turns, unit noise at radius up to ~28, arms starting at
+radius pi, mirrored angles), circles (noise 0.01 instead of 0.05, same factor 0.8), Gaussian
+quantiles (nothing but the size); 10 000 samples by default instead of 4000."""
+
+GENERATORS: dict[str, dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]]] = {
+    "ours": SYNTHETIC_DATASETS,
+    "authors": AUTHORS_DATASETS,
+}
+"""Generator name -> its sets by name."""
+
+DEFAULT_N_SAMPLES = {"ours": 4000, "authors": 10_000}
+"""Default total sample count per generator (the authors use 10 000)."""
 
 
 def make_synthetic(
-    name: str, n_samples: int = 4000, noise: float | None = None, random_state: Any = None
+    name: str,
+    n_samples: int | None = None,
+    noise: float | None = None,
+    random_state: Any = None,
+    generator: str = "ours",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Generate a synthetic set by name (see :data:`SYNTHETIC_DATASETS`).
+    """Generate a synthetic set by name and generator.
 
     Parameters
     ----------
     name : str
-        One of ``spiral``, ``circles``, ``gaussian-quantiles``, ``blocks``, ``smooth-domain``.
-    n_samples : int
+        With ``generator="ours"`` one of ``spiral``, ``circles``, ``gaussian-quantiles``,
+        ``blocks``, ``smooth-domain`` (:data:`SYNTHETIC_DATASETS`); with ``"authors"`` one of
+        the first three (:data:`AUTHORS_DATASETS`).
+    n_samples : int, optional
+        Total samples; the generator's default when omitted (:data:`DEFAULT_N_SAMPLES`: 4000
+        for ours, 10 000 for the authors').
     noise : float, optional
         The set's own noise parameter; its default when omitted.
     random_state : int or None
+    generator : {"ours", "authors"}, default="ours"
+        Our generators, or the authors' (see :data:`AUTHORS_DATASETS`).
 
     Returns
     -------
     X : ndarray, shape (n_samples, 2)
     y : ndarray of int64, shape (n_samples,)
     """
-    check_choice("name", name, SYNTHETIC_DATASETS)
+    check_choice("generator", generator, GENERATORS)
+    sets = GENERATORS[generator]
+    if generator != "ours" and name in SYNTHETIC_DATASETS and name not in sets:
+        raise ValueError(
+            f"name must be one of {', '.join(repr(k) for k in sets)} with "
+            f"generator={generator!r} (the authors generate only the Table 1 sets); got {name!r}."
+        )
+    check_choice("name", name, sets)
+    if n_samples is None:
+        n_samples = DEFAULT_N_SAMPLES[generator]
     kwargs: dict[str, Any] = {"n_samples": n_samples, "random_state": random_state}
     if noise is not None:
         kwargs["noise"] = noise
-    return SYNTHETIC_DATASETS[name](**kwargs)
+    return sets[name](**kwargs)

@@ -1,8 +1,8 @@
 """The Sparsity Probe on PyTorch models: layer features, per-layer scores, results and plots.
 
 Needs the ``[torch]`` extra. ``features``, ``run``, ``collapse`` and ``collapse_epochs`` import
-torch; ``score``, ``result``, ``collapse_result`` and ``collapse_epochs_result`` work on plain
-arrays and JSON.
+torch; ``score``, ``baseline``, ``result``, ``collapse_result`` and ``collapse_epochs_result``
+work on plain arrays and JSON.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from __future__ import annotations
 from .._lazy import lazy_exports
 
 _EXPORTS = {
+    "BASELINES": ".baseline",
+    "ControlledAlpha": ".baseline",
+    "controlled_alpha": ".baseline",
     "CollapseOverTraining": ".collapse_epochs_result",
     "CollapseProbe": ".collapse_result",
     "INPUT": ".features",

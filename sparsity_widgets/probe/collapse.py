@@ -416,6 +416,7 @@ def probe_collapse(
             metrics_from_passes(
                 g,
                 nc1=nc1[name].value(),
+                plane=nc1[name].plane(),
                 n_samples=n,
                 ncc_accuracy_train=correct[name] / n,
                 ncc_mismatch_train=lam,

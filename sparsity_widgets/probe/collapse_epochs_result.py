@@ -192,6 +192,26 @@ class CollapseOverTraining:
         it = self.interpolation_epoch
         return next(e for e in self.epochs if e >= it)
 
+    def checkpoint_interpolation(self) -> tuple[int, bool]:
+        """The IT from the checkpoints' own train accuracy (eval mode, whole probed set).
+
+        The history's train accuracy is measured during each epoch, in training mode and while
+        the weights move, so a network that classifies every training sample correctly at
+        the end of an epoch may never record exactly 1.0 there. The probes measure it once
+        per checkpoint with the frozen network; :func:`interpolation_epoch` applied to those
+        values gives the first checkpoint at 100 %, else the best one.
+
+        Returns
+        -------
+        epoch : int
+            A checkpoint epoch.
+        reached : bool
+            True when some checkpoint classifies every probed training sample correctly.
+        """
+        return interpolation_epoch(
+            _History(self.epochs, tuple(float(p.train_accuracy) for p in self.probes))
+        )
+
     def at_epoch(self, epoch: int) -> CollapseProbe:
         """The probe of the checkpoint at ``epoch``."""
         try:
@@ -202,16 +222,22 @@ class CollapseOverTraining:
             ) from None
 
     # ------------------------------------------------------------------ claims
-    def claims(self) -> dict[str, Any]:
+    def claims(self, it_epoch: int | None = None) -> dict[str, Any]:
         """Lambda at the IT and at the end per layer, and the slides' two claims as plain data.
+
+        Parameters
+        ----------
+        it_epoch : int, optional
+            The checkpoint epoch that counts as the IT; default :attr:`it_checkpoint_epoch`
+            (from the history). :meth:`checkpoint_interpolation` gives the other rule.
 
         Returns
         -------
         dict
             JSON-ready:
 
-            - ``interpolation_epoch``, ``interpolation_reached``, ``it_checkpoint_epoch``,
-              ``end_epoch``;
+            - ``interpolation_epoch``, ``interpolation_reached`` (from the history),
+              ``it_checkpoint_epoch`` (the ``it_epoch`` used), ``end_epoch``;
             - ``layers``: per probed layer, ``lambda_train_it``, ``lambda_test_it``,
               ``lambda_train_end``, ``lambda_test_end``, ``nc1_it``, ``nc1_end`` (test values
               None without test data);
@@ -226,7 +252,9 @@ class CollapseOverTraining:
 
             Comparisons are exact (no tolerance); the differences show how far each is.
         """
-        it_probe = self.at_epoch(self.it_checkpoint_epoch)
+        if it_epoch is None:
+            it_epoch = self.it_checkpoint_epoch
+        it_probe = self.at_epoch(it_epoch)
         end_probe = self.probes[-1]
         names = list(self.layers)
 
@@ -290,7 +318,7 @@ class CollapseOverTraining:
         return {
             "interpolation_epoch": self.interpolation_epoch,
             "interpolation_reached": self.interpolation_reached,
-            "it_checkpoint_epoch": self.it_checkpoint_epoch,
+            "it_checkpoint_epoch": it_epoch,
             "end_epoch": self.end_epoch,
             "layers": rows,
             "layer_ordering": ordering,

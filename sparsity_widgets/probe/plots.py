@@ -42,6 +42,7 @@ def plot_alpha_per_layer(
     key: str = "alpha_star",
     title: str | None = None,
     legend: str = "auto",
+    controlled: bool | None = None,
 ) -> Any:
     """alpha* per layer, mean over seeds with a +-1 std band, markers by layer kind.
 
@@ -62,6 +63,13 @@ def plot_alpha_per_layer(
         in the upper right (or below it when they would meet), with the y axis raised so that
         every point and band lies below them; the y limits are then fixed. ``"auto"``:
         outside when the figure has a constrained or tight layout engine, else inside.
+    controlled : bool, optional
+        Also draw, dashed with open markers and in the same colour, the controlled score of
+        each result that has one (``ProbeSettings(baseline=...)``; mean over seeds of
+        ``baseline.score`` with a +-1 std band), labelled "controlled α*" with its kind,
+        repeats and width, next to its result's solid curve, labelled "raw α*". None
+        (default): for every result that has one, with ``key="alpha_star"``; True: every
+        result must have one; False: never.
 
     Returns
     -------
@@ -71,11 +79,21 @@ def plot_alpha_per_layer(
         known, and each curve's number of seeds when they differ.
     """
     check_choice("legend", legend, LEGEND_PLACES)
+    check_choice("controlled", controlled, (None, True, False))
     if isinstance(results, ProbeResult):
         results = [results]
     results = list(results)
     if not results or any(not r.runs for r in results):
         raise ValueError("results must hold at least one ProbeResult with at least one run.")
+    if controlled:
+        lacking = [r.label for r in results if r.baseline is None]
+        if lacking:
+            raise ValueError(
+                "controlled=True needs a controlled score in every result; "
+                f"{', '.join(repr(label) for label in lacking)} has none: probe with "
+                "ProbeSettings(baseline='rotation-permuted') (CLI: --baseline rotation-permuted)."
+            )
+    draw_controlled = controlled is not False and key == "alpha_star"
     ax = _axes(axes, (9.5, 4.2))
     longest = max(results, key=lambda r: len(r.layer_names))
     import matplotlib as mpl
@@ -86,34 +104,49 @@ def plot_alpha_per_layer(
     seen_kinds: set[str] = set()
     curves = []
     data_top = -np.inf
+    any_controlled = False
     for i, result in enumerate(results):
-        mean, std = result.mean(key), result.std(key)
-        x = np.arange(mean.shape[0])
         color = cycle[i % len(cycle)]
-        (curve,) = ax.plot(x, mean, color=color, lw=1.8, label=_curve_label(result, counts))
-        curves.append(curve)
-        top = mean + std if len(result.runs) > 1 else mean
-        if np.isfinite(top).any():
-            data_top = max(data_top, float(np.nanmax(top)))
-        if len(result.runs) > 1:
-            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.18, lw=0)
-        for kind in dict.fromkeys(result.layer_kinds):
-            mask = np.array([k == kind for k in result.layer_kinds])
-            ax.plot(
-                x[mask],
-                mean[mask],
-                ls="none",
-                marker=KIND_MARKERS.get(kind, "."),
-                color=color,
-                ms=6,
-                mec="white",
-                mew=0.6,
+        control = result.baseline if draw_controlled else None
+        label = _curve_label(result, counts)
+        pairs = [(key, label + (": raw α*" if control else ""), False)]
+        if control is not None:
+            any_controlled = True
+            pairs.append(("baseline.score", _control_label(control), True))
+        for curve_key, curve_label, dashed in pairs:
+            mean, std = result.mean(curve_key), result.std(curve_key)
+            x = np.arange(mean.shape[0])
+            (curve,) = ax.plot(
+                x, mean, color=color, lw=1.8, ls="--" if dashed else "-", label=curve_label
             )
-            seen_kinds.add(kind)
+            curves.append(curve)
+            top = mean + std if len(result.runs) > 1 else mean
+            if np.isfinite(top).any():
+                data_top = max(data_top, float(np.nanmax(top)))
+            if len(result.runs) > 1:
+                ax.fill_between(
+                    x, mean - std, mean + std, color=color, alpha=0.1 if dashed else 0.18, lw=0
+                )
+            for kind in dict.fromkeys(result.layer_kinds):
+                mask = np.array([k == kind for k in result.layer_kinds])
+                ax.plot(
+                    x[mask],
+                    mean[mask],
+                    ls="none",
+                    marker=KIND_MARKERS.get(kind, "."),
+                    color=color,
+                    ms=6,
+                    mfc="white" if dashed else color,
+                    mec=color if dashed else "white",
+                    mew=1.0 if dashed else 0.6,
+                )
+                seen_kinds.add(kind)
     ax.set_xticks(np.arange(len(longest.layer_names)))
     ax.set_xticklabels(longest.layer_names, rotation=45, ha="right", fontsize=8)
     ax.set_xlabel("layer")
     name = {"alpha_star": "α*", "tau_star": "τ*"}.get(key, key)
+    if any_controlled:
+        name = "raw and controlled α*"
     ax.set_ylabel(f"{name} ({_aggregation(results)})")
     ax.grid(alpha=0.3)
     if title:
@@ -139,6 +172,18 @@ def _aggregation(results: Sequence[ProbeResult]) -> str:
         return f"seed {seeds.pop()}" if len(seeds) == 1 else "one seed per curve"
     span = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     return f"mean ± std over {span} seeds"
+
+
+def _control_label(control: dict[str, Any]) -> str:
+    """The legend text of a controlled curve: what controls it, e.g. ``"rotation-permuted,
+    5 repeats, width 640"``."""
+    repeats = control["repeats"]
+    text = f"controlled α* ({control['kind']}, {repeats} repeat{'s' if repeats > 1 else ''}"
+    # no result label: the colour and the place in the legend, after its raw curve, tell it
+    if control["kind"] != "permuted-labels":
+        width = control["width"]
+        text += ", each layer's own width" if width is None else f", width {width}"
+    return text + ")"
 
 
 def _curve_label(result: ProbeResult, counts: set[int]) -> str:

@@ -86,7 +86,8 @@ class LayerScore:
     n_wavelets : int
         Non-root wavelets of the forest.
     seconds : float
-        Wall time of this layer's score (fit + estimate).
+        Wall time of this layer's score (fit + estimate, and the controlled score when one
+        was asked for).
     clustering : dict or None
         k-means indices with k = number of classes (adjusted_rand, adjusted_mutual_info,
         homogeneity, completeness, fowlkes_mallows).
@@ -97,6 +98,12 @@ class LayerScore:
         subsample, for pictures.
     error : str or None
         Why the estimate failed, when it did.
+    baseline : dict or None
+        The controlled score (``ProbeSettings(baseline=...)``), as
+        :meth:`~sparsity_widgets.probe.baseline.ControlledAlpha.to_dict` writes it: ``kind``,
+        ``repeats``, ``width``, ``random_state``, ``score``, ``spread`` (null for NaN) and the
+        per-repeat ``rotated`` and ``null`` alpha* (null lists for kinds without them). None
+        when not asked for; :meth:`to_dict` then leaves the key out, as before it existed.
     """
 
     name: str
@@ -116,10 +123,14 @@ class LayerScore:
     linear_probe_accuracy: float | None = None
     umap: dict[str, Any] | None = None
     error: str | None = None
+    baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (NaN and inf become None)."""
-        return _clean(asdict(self))
+        """A JSON-ready dict (NaN and inf become None; no ``baseline`` key when it is None)."""
+        out = _clean(asdict(self))
+        if self.baseline is None:
+            del out["baseline"]
+        return out
 
     @classmethod
     def from_dict(
@@ -135,8 +146,9 @@ class LayerScore:
             estimate failed (they become NaN). Null items of ``log_sparsity`` and
             ``log_inverse_sum`` stand for ``inf`` (the curve past double precision).
             Optional (absent or null gives None): ``log_inverse_sum`` (files written before it
-            existed), ``clustering``, ``linear_probe_accuracy``, ``umap`` (recorded only when
-            asked for) and ``error``.
+            existed), ``clustering``, ``linear_probe_accuracy``, ``umap``, ``baseline``
+            (recorded only when asked for; absent from files written before it existed) and
+            ``error``.
         source : path-like, optional
             The file ``data`` came from, named in error messages.
 
@@ -178,6 +190,7 @@ class LayerScore:
             linear_probe_accuracy=optional(data, "linear_probe_accuracy", "number", at),
             umap=_umap(data, at),
             error=error,
+            baseline=_baseline(data, at),
         )
 
 
@@ -212,6 +225,45 @@ def _umap(data: dict[str, Any], at: Where) -> dict[str, Any] | None:
         check_list(point, "number", here.key("embedding").item(i), length=2, length_of="(x, y)")
     require_list(picture, "labels", "integer", here, length=n, length_of="indices")
     return picture
+
+
+def _baseline(data: dict[str, Any], at: Where) -> dict[str, Any] | None:
+    """The optional controlled score: its kind, counts, score, spread and per-repeat values."""
+    from .baseline import BASELINES
+
+    record = optional(data, "baseline", "object", at)
+    if record is None:
+        return None
+    here = at.key("baseline")
+    reject_unknown(
+        record,
+        ["kind", "repeats", "width", "random_state", "score", "spread", "rotated", "null"],
+        here,
+    )
+    kind = require(record, "kind", "string", here)
+    if kind not in BASELINES:
+        raise here.key("kind").error(
+            "one of " + ", ".join(repr(b) for b in BASELINES), f"the string {kind!r}"
+        )
+    repeats = require(record, "repeats", "integer", here)
+    # null items stand for NaN (a failed estimate) and stay None, as the writer has them
+    each = {"nullable": True, "null_items": math.nan, "length": repeats, "length_of": "repeats"}
+    out = {
+        "kind": kind,
+        "repeats": repeats,
+        "width": require(record, "width", "integer", here),
+        "random_state": require(record, "random_state", "integer", here),
+        "score": require(record, "score", "number", here, nullable=True),
+        "spread": require(record, "spread", "number", here, nullable=True),
+        "rotated": require_list(record, "rotated", "number", here, **each),
+        "null": require_list(record, "null", "number", here, **each),
+    }
+    for key, needed in (("rotated", kind != "permuted-labels"), ("null", kind != "rotation")):
+        if needed and out[key] is None:
+            raise here.key(key).error(f"a list of {repeats} alpha* for kind {kind!r}", "null")
+        if out[key] is not None:
+            out[key] = [None if math.isnan(v) else v for v in out[key]]
+    return out
 
 
 @dataclass
@@ -337,7 +389,8 @@ class ProbeResult:
         ----------
         key : str
             An attribute of LayerScore (``"alpha_star"``, ``"tau_star"``, ``"seconds"``,
-            ``"linear_probe_accuracy"``) or ``"clustering.<index>"``.
+            ``"linear_probe_accuracy"``), ``"clustering.<index>"`` or ``"baseline.score"`` /
+            ``"baseline.spread"`` (the controlled score and its spread over repeats).
 
         Returns
         -------
@@ -355,6 +408,8 @@ class ProbeResult:
             for j, layer in enumerate(run.layers):
                 if key.startswith("clustering."):
                     value = (layer.clustering or {}).get(key.split(".", 1)[1])
+                elif key.startswith("baseline."):
+                    value = (layer.baseline or {}).get(key.split(".", 1)[1])
                 else:
                     value = getattr(layer, key)
                 table[i, j] = np.nan if value is None else value
@@ -382,12 +437,29 @@ class ProbeResult:
             return None
         return float(np.mean(values)), float(np.std(values))
 
+    @property
+    def baseline(self) -> dict[str, Any] | None:
+        """What the controlled score is: ``kind`` and ``repeats`` (of the first layer that has
+        one) and ``width`` (the width its forests saw, or None when it differs between layers,
+        as when each layer was rotated at its own width); None when no layer has one."""
+        records = [layer.baseline for run in self.runs for layer in run.layers if layer.baseline]
+        if not records:
+            return None
+        widths = {record["width"] for record in records}
+        return {
+            "kind": records[0]["kind"],
+            "repeats": records[0]["repeats"],
+            "width": widths.pop() if len(widths) == 1 else None,
+        }
+
     def summary_rows(self) -> list[dict[str, Any]]:
-        """One row per layer: name, kind, width, mean and std of alpha* and tau*."""
+        """One row per layer: name, kind, width, mean and std of alpha* and tau*; with a
+        controlled score, also its mean and std over seeds (``controlled_mean``,
+        ``controlled_std``)."""
         alpha_m, alpha_s = self.mean(), self.std()
         tau_m = self.mean("tau_star")
         first = self.runs[0].layers if self.runs else []
-        return [
+        rows = [
             {
                 "layer": layer.name,
                 "kind": layer.kind,
@@ -399,19 +471,33 @@ class ProbeResult:
             }
             for j, layer in enumerate(first)
         ]
+        if self.baseline is not None:
+            mean, std = self.mean("baseline.score"), self.std("baseline.score")
+            for j, row in enumerate(rows):
+                row["controlled_mean"], row["controlled_std"] = float(mean[j]), float(std[j])
+        return rows
 
     def format_table(self) -> str:
-        """A plain-text table of alpha* per layer (mean +- std over seeds)."""
+        """A plain-text table of alpha* per layer (mean +- std over seeds), and of the
+        controlled score when there is one."""
         lines = [f"{self.label}: {len(self.runs)} seed(s)"]
         acc = self.accuracy()
         if acc is not None:
             lines[0] += f", test accuracy {acc[0]:.3f} +- {acc[1]:.3f}"
-        lines.append(f"{'layer':<14}{'kind':<10}{'width':>7}  {'alpha* mean':>11}  {'std':>6}")
+        control = self.baseline
+        head = f"{'layer':<14}{'kind':<10}{'width':>7}  {'alpha* mean':>11}  {'std':>6}"
+        if control is not None:
+            lines[0] += f"; controlled: {control['kind']}, {control['repeats']} repeat(s)"
+            head += f"  {'controlled':>10}  {'std':>6}"
+        lines.append(head)
         for row in self.summary_rows():
-            lines.append(
+            line = (
                 f"{row['layer']:<14}{row['kind']:<10}{row['width']:>7}  "
                 f"{row['alpha_mean']:>11.3f}  {row['alpha_std']:>6.3f}"
             )
+            if control is not None:
+                line += f"  {row['controlled_mean']:>10.3f}  {row['controlled_std']:>6.3f}"
+            lines.append(line)
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ JSON

@@ -15,6 +15,7 @@ import numpy as np
 from .._validation import check_choice, check_int, check_real
 from ..forest import BUILDERS, NORM_WEIGHTS, WaveletForest
 from ..tau_star import RULES
+from .baseline import BASELINES, DEFAULT_REPEATS, controlled_alpha
 from .reduce import REDUCTIONS, reduce_width
 from .result import LayerScore
 
@@ -53,6 +54,20 @@ class ProbeSettings:
     builder : {"numba", "sklearn"}
         Who grows the trees: the exact numba builder (default) or scikit-learn. Results
         written before this field existed were grown by scikit-learn and read back as such.
+    baseline : {None, "rotation", "permuted-labels", "rotation-permuted"}
+        Also score every layer with a control for its basis and/or level (see
+        :mod:`~sparsity_widgets.probe.baseline`), in the same pass, on the width-reduced
+        features; stored in each layer's ``baseline``. None (default): alpha* only, and
+        :meth:`to_dict` is what it was before these fields existed.
+    baseline_repeats : int
+        Rotations / permutations per layer (>= 1; default 5). Costs ``baseline_repeats``
+        forests per layer (twice that for ``"rotation-permuted"``).
+    baseline_width : int or None
+        Width the rotating kinds score every layer at: narrower layers are embedded
+        isometrically, wider ones projected orthogonally onto a random subspace. One width for
+        all layers (at least the widest scored layer, so that none loses information) makes
+        the score independent of the layers' widths; None (default) rotates each layer at its
+        own scored width, which leaves a width effect (see the module's notes).
     """
 
     n_trees: int = 3
@@ -70,6 +85,9 @@ class ProbeSettings:
     random_state: int = 0
     n_jobs: int | None = None
     builder: str = "numba"
+    baseline: str | None = None
+    baseline_repeats: int = DEFAULT_REPEATS
+    baseline_width: int | None = None
 
     def __post_init__(self) -> None:
         check_int("n_trees", self.n_trees, minimum=1)
@@ -85,10 +103,33 @@ class ProbeSettings:
             value = getattr(self, name)
             if value is not None:
                 check_real(name, value, low=0.0)
+        check_int("baseline_repeats", self.baseline_repeats, minimum=1)
+        if self.baseline_width is not None:
+            check_int("baseline_width", self.baseline_width, minimum=1)
+        if self.baseline is None:
+            if self.baseline_repeats != DEFAULT_REPEATS or self.baseline_width is not None:
+                raise ValueError(
+                    "baseline_repeats and baseline_width are used only with a baseline; got "
+                    f"baseline=None with baseline_repeats={self.baseline_repeats}, "
+                    f"baseline_width={self.baseline_width}. Set baseline to one of "
+                    f"{', '.join(repr(b) for b in BASELINES)}."
+                )
+            return
+        check_choice("baseline", self.baseline, BASELINES)
+        if self.baseline == "permuted-labels" and self.baseline_width is not None:
+            raise ValueError(
+                "baseline_width is used only by the baselines that rotate ('rotation', "
+                f"'rotation-permuted'); got baseline_width={self.baseline_width} with "
+                "baseline='permuted-labels'."
+            )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (without the ``baseline*`` keys when ``baseline`` is None)."""
+        out = asdict(self)
+        if self.baseline is None:
+            for key in ("baseline", "baseline_repeats", "baseline_width"):
+                del out[key]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProbeSettings:
@@ -211,6 +252,24 @@ def score_layer(
         seconds=0.0,
         error=error,
     )
+    if settings.baseline is not None:
+        score.baseline = controlled_alpha(
+            reduced,
+            y,
+            kind=settings.baseline,
+            repeats=settings.baseline_repeats,
+            width=settings.baseline_width,
+            n_trees=settings.n_trees,
+            max_depth=settings.max_depth,
+            max_features=settings.max_features,
+            norm_weight=settings.norm_weight,
+            rule=settings.rule,
+            random_state=settings.random_state,
+            n_jobs=settings.n_jobs,
+            builder=settings.builder,
+            raw_alpha=alpha_star,
+            **kwargs,
+        ).to_dict()
     if settings.clustering:
         from ..separability import clustering_indices
 

@@ -1,7 +1,10 @@
-"""Experiments on real networks: the MNIST-1D studies, the demo and the width-reduction study.
+"""Experiments: the MNIST-1D studies, the demo, the width-reduction study, the NCC study
+(vanilla against SVSL), Table 1 of the paper under both generators, and the sensitivity of
+alpha* to changes that add no information.
 
-Needs the ``[torch]`` extra (torch, torchvision, mnist1d). Importing this package imports
-none of them; the functions do.
+Training needs the ``[torch]`` extra (torch, mnist1d). Importing this package imports none of
+them; the functions that train do. Saved results (``StudyResult``, ``CollapseStudyResult``,
+``Table1Result``, ``InvarianceResult``) load with the core install.
 """
 
 from __future__ import annotations
@@ -21,6 +24,15 @@ _EXPORTS = {
     "WidthStudyResult": ".width_reduction",
     "run_variants": ".mnist1d",
     "study_variants": ".mnist1d",
+    "CollapseRun": ".collapse_run",
+    "CollapseSetting": ".collapse_settings",
+    "CollapseStudyResult": ".collapse_result",
+    "CollapseTask": ".collapse_settings",
+    "run_collapse_study": ".collapse_study",
+    "InvarianceResult": ".invariance_result",
+    "run_invariance_study": ".invariance",
+    "Table1Result": ".table1",
+    "run_table1": ".table1",
 }
 
 __all__ = sorted(_EXPORTS)

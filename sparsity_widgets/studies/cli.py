@@ -171,6 +171,35 @@ def _add_model_and_data(parser: argparse.ArgumentParser, *, required: bool) -> N
     )
 
 
+def _add_baseline_options(parser: argparse.ArgumentParser) -> None:
+    """``--baseline KIND [--baseline-repeats R] [--baseline-width K]`` of ``probe``."""
+    from ..probe.baseline import BASELINES, DEFAULT_REPEATS
+
+    group = parser.add_argument_group("controlled score (sparsity_widgets.probe.baseline)")
+    group.add_argument(
+        "--baseline",
+        choices=BASELINES,
+        default=None,
+        help="also score every layer with a control: alpha* averaged over random rotations, "
+        "minus alpha* with permuted labels, or both (default: none)",
+    )
+    group.add_argument(
+        "--baseline-repeats",
+        type=positive_int,
+        default=None,
+        metavar="R",
+        help=f"rotations / permutations per layer (default: {DEFAULT_REPEATS})",
+    )
+    group.add_argument(
+        "--baseline-width",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="score every layer rotated into K columns (at least the widest layer's scored "
+        "width, so that the widths compare); default: each layer's own width",
+    )
+
+
 def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add the four subcommands to the ``sparsity-widgets`` parser.
 
@@ -218,16 +247,23 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     )
     probe.add_argument("--label", default=None, help="legend label")
     probe.add_argument("--out", type=Path, default=Path("probe-output"), help="output folder")
+    _add_baseline_options(probe)
     add_probe_options(probe)
 
     from .mnist1d import SETTINGS, STUDIES
 
-    study = sub.add_parser("study", help="the MNIST-1D studies of the paper's Sec. 5")
+    study = sub.add_parser(
+        "study",
+        help="the MNIST-1D studies of the paper's Sec. 5, the slides' NCC study, and the "
+        "estimator's sensitivity",
+    )
     study.add_argument(
         "name",
-        choices=[*STUDIES, "all", "width-reduction"],
+        choices=[*STUDIES, "all", "width-reduction", "collapse", "invariance"],
         help="which study (all: the five MNIST-1D studies; width-reduction: time and alpha* "
-        "change of each width reduction against the full width)",
+        "change of each width reduction against the full width; collapse: NCC mismatch, NC1 "
+        "and alpha* per layer, vanilla against SVSL training; invariance: how far alpha* moves "
+        "under rotations, embeddings, n and the forest's settings)",
     )
     study.add_argument("--setting", choices=sorted(SETTINGS), default="quick")
     study.add_argument("--seeds", type=_int_list, default=None, help="default: 0,1,2")
@@ -235,6 +271,13 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     study.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     study.add_argument(
         "--n-jobs", type=n_jobs, default=None, help="parallel tree fits, -1 for all cores"
+    )
+    study.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder of the image data sets (collapse --setting full: MNIST, Fashion-MNIST, "
+        "CIFAR-10, STL-10 in their official formats)",
     )
 
     demo = sub.add_parser(
@@ -310,10 +353,27 @@ def _run_train(args: argparse.Namespace) -> None:
     print(f"checkpoints in {run.out_dir / 'checkpoints'}")
 
 
+def _baseline_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``baseline*`` fields of ProbeSettings from ``--baseline*`` (none without it)."""
+    given = {
+        "baseline_repeats": args.baseline_repeats,
+        "baseline_width": args.baseline_width,
+    }
+    given = {key: value for key, value in given.items() if value is not None}
+    if args.baseline is None:
+        if given:
+            options = ", ".join("--" + key.replace("_", "-") for key in given)
+            verb = "needs" if len(given) == 1 else "need"
+            raise ValueError(f"{options} {verb} --baseline KIND (the control to compute)")
+        return {}
+    return {"baseline": args.baseline, **given}
+
+
 def _probe_settings(args: argparse.Namespace) -> Any:
     from ..probe import ProbeSettings
 
     return ProbeSettings(
+        **_baseline_settings(args),
         n_trees=args.trees,
         max_depth=args.depth,
         max_features=args.max_features,
@@ -366,6 +426,7 @@ def _run_probe(args: argparse.Namespace) -> None:
     from ..probe import probe_checkpoints
     from ..training import train
 
+    settings = _probe_settings(args)  # bad settings fail before any training
     if (args.checkpoint is None) == (args.model is None):
         raise ValueError(
             "probe needs either --checkpoint FILE [FILE ...] or --model NAME (trained here "
@@ -389,7 +450,7 @@ def _run_probe(args: argparse.Namespace) -> None:
     result = probe_checkpoints(
         checkpoints,
         layers=layers,
-        settings=_probe_settings(args),
+        settings=settings,
         label=args.label,
         n_samples=args.n_samples,
         device=args.device,
@@ -411,6 +472,26 @@ def _run_study(args: argparse.Namespace) -> None:
     from ..probe import ProbeSettings
     from .mnist1d import STUDIES, run_study
 
+    if args.name == "invariance":
+        from .invariance import run_invariance_cli
+
+        return run_invariance_cli(args)
+    if args.name == "collapse":
+        from .collapse_study import run_collapse_study
+
+        result = run_collapse_study(
+            args.setting,
+            seeds=args.seeds,
+            out_dir=args.out,
+            data_dir=args.data_dir,
+            probe_settings=ProbeSettings(n_jobs=args.n_jobs),
+            device=args.device,
+        )
+        print(result.markdown())
+        print(f"\nwrote {args.out / f'collapse-{result.setting}.json'}, .md and .png")
+        return
+    if args.data_dir is not None:
+        raise ValueError(f"--data-dir applies to `study collapse` only; got study {args.name!r}.")
     if args.name == "width-reduction":
         from .width_reduction import run_width_study
 

@@ -30,6 +30,9 @@ _EXPORTS = {
     "SawtoothDemo": ".sawtooth_demo",
     "SawtoothState": ".sawtooth_demo",
     "compute_sawtooth_state": ".sawtooth_demo",
+    "CollapseExplorer": ".collapse_explorer",
+    "CollapseState": ".collapse_explorer",
+    "compute_collapse_state": ".collapse_explorer",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,6 +1,8 @@
 """Layer picker: alpha* per layer over seeds; pick a layer to see its UMAP, N_tau and clustering.
 
-The top panel is the paper's alpha*-per-layer curve (mean over seeds with a +-1 std band). A
+The top panel is the paper's alpha*-per-layer curve (mean over seeds with a +-1 std band),
+with the controlled score beside it (dashed) when the probe computed one
+(``ProbeSettings(baseline=...)``; the read-out then gives it per layer too). A
 layer is picked with the dropdown or by clicking its button in the strip under the curve (one
 button per layer, aligned with the curve's points). The lower panels show the picked layer's
 ``log N_tau`` curves (one per seed, with their tau*) and its stored UMAP picture (or a note
@@ -66,6 +68,12 @@ class LayerState:
         Index name -> values per seed (NaN where a seed lacks it); None when no seed has any.
     linear_probe : ndarray or None
         Linear-probe accuracy per seed.
+    controlled : ndarray or None, shape (n_seeds,)
+        The controlled score per seed (NaN where a seed lacks it); None when no seed has one.
+    controlled_spread : ndarray or None, shape (n_seeds,)
+        Its standard deviation over the repeats, per seed.
+    control : dict or None
+        What the controlled score is: ``kind``, ``repeats`` and ``width`` (of this layer).
     """
 
     index: int
@@ -82,9 +90,12 @@ class LayerState:
     umap_score: LayerScore | None
     clustering: dict[str, np.ndarray] | None
     linear_probe: np.ndarray | None
+    controlled: np.ndarray | None = None
+    controlled_spread: np.ndarray | None = None
+    control: dict[str, Any] | None = None
 
     def summary_html(self) -> str:
-        """The layer's numbers as one line of HTML."""
+        """The layer's numbers as one line of HTML (two with a controlled score)."""
         alpha = self.alpha_stars[np.isfinite(self.alpha_stars)]
         numbers = (
             f"alpha* = {alpha.mean():.3f} &plusmn; {alpha.std():.3f} over {alpha.size} seed(s)"
@@ -92,8 +103,29 @@ class LayerState:
             else "no alpha* (no tau fell in the window for any seed)"
         )
         reduced = "" if self.scored_width == self.width else f", scored at {self.scored_width}"
-        return (
+        line = (
             f"<b>layer {self.name}</b> ({self.kind}, width {self.width}{reduced}): <b>{numbers}</b>"
+        )
+        return line + self.controlled_html()
+
+    def controlled_html(self) -> str:
+        """The controlled score as an HTML line break and line ("" when there is none)."""
+        if self.controlled is None or self.control is None:
+            return ""
+        control = self.control
+        what = f"{control['kind']}, {control['repeats']} repeat(s)"
+        if control["kind"] != "permuted-labels":
+            what += f", width {control['width']}"
+        finite = self.controlled[np.isfinite(self.controlled)]
+        if not finite.size:
+            return f"<br>controlled alpha* ({what}): none (every estimate failed)"
+        spread = self.controlled_spread[np.isfinite(self.controlled_spread)]
+        over_repeats = (
+            f"; spread over repeats {spread.mean():.3f} (mean over seeds)" if spread.size else ""
+        )
+        return (
+            f"<br>controlled alpha* ({what}): <b>{finite.mean():.3f} &plusmn; "
+            f"{finite.std():.3f}</b> over {finite.size} seed(s){over_repeats}"
         )
 
     def clustering_html(self) -> str:
@@ -162,6 +194,18 @@ def compute_layer_state(result: ProbeResult, layer: int, seed_index: int = 0) ->
         probe = np.array(
             [np.nan if s.linear_probe_accuracy is None else s.linear_probe_accuracy for s in scores]
         )
+    controlled = spread = control = None
+    records = [s.baseline for s in scores]
+    if any(records):
+        first_record = next(r for r in records if r)
+        control = {k: first_record[k] for k in ("kind", "repeats", "width")}
+
+        def per_seed(key: str) -> np.ndarray:
+            return np.array(
+                [np.nan if not r or r.get(key) is None else r[key] for r in records], dtype=float
+            )
+
+        controlled, spread = per_seed("score"), per_seed("spread")
     shown = scores[seed_index]
     return LayerState(
         index=layer,
@@ -181,6 +225,9 @@ def compute_layer_state(result: ProbeResult, layer: int, seed_index: int = 0) ->
         umap_score=shown if shown.umap is not None else None,
         clustering=clustering,
         linear_probe=probe,
+        controlled=controlled,
+        controlled_spread=spread,
+        control=control,
     )
 
 
