@@ -163,6 +163,15 @@ def _existing(path: Path, *, gz_ok: bool) -> Path | None:
     return None
 
 
+def describe_missing(base: Path, missing: list[Path]) -> str:
+    """``the folder X/`` when the files' folder is absent, else the missing files, relative to
+    ``base`` (for the "not in the data folder" errors of the image readers)."""
+    folder = missing[0].parent
+    if not folder.is_dir():
+        return f"the folder {folder.relative_to(base)}/"
+    return ", ".join(str(p.relative_to(base)) for p in missing)
+
+
 def _missing_files_error(name: str, base: Path, missing: list[Path]) -> FileNotFoundError:
     if name == "cifar10":
         layout = (
@@ -175,13 +184,9 @@ def _missing_files_error(name: str, base: Path, missing: list[Path]) -> FileNotF
             "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte "
             "(.gz copies are read too)"
         )
-    folder = missing[0].parent
-    if not folder.is_dir():
-        shown = f"the folder {folder.relative_to(base)}/"
-    else:
-        shown = ", ".join(str(p.relative_to(base)) for p in missing)
     return FileNotFoundError(
-        f"{name} is not in the data folder {base}: missing {shown}. It must hold {layout}, "
+        f"{name} is not in the data folder {base}: missing {describe_missing(base, missing)}. "
+        f"It must hold {layout}, "
         f"the layout of torchvision.datasets.{_TORCHVISION_CLASS[name]}. Pass download=True "
         "(CLI: --download) on a machine that is online to fetch the files into this folder, or "
         "copy them there from a machine that has them."

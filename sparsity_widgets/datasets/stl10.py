@@ -54,7 +54,7 @@ import numpy as np
 
 from .._validation import check_int
 from .arrays import LabeledArrays
-from .images import _root_path, _to_float32
+from .images import _root_path, _to_float32, describe_missing
 
 __all__ = [
     "STL10_FOLDER",
@@ -102,13 +102,9 @@ def stl10_files(root: str | os.PathLike, *, train: bool = True) -> list[Path]:
 
 
 def _missing_files_error(base: Path, missing: list[Path]) -> FileNotFoundError:
-    folder = missing[0].parent
-    if not folder.is_dir():
-        shown = f"the folder {folder.relative_to(base)}/"
-    else:
-        shown = ", ".join(str(p.relative_to(base)) for p in missing)
     return FileNotFoundError(
-        f"stl10 is not in the data folder {base}: missing {shown}. It must hold the folder "
+        f"stl10 is not in the data folder {base}: missing {describe_missing(base, missing)}. "
+        "It must hold the folder "
         f"{STL10_FOLDER}/ with train_X.bin, train_y.bin, test_X.bin, test_y.bin and "
         f"{_CLASS_NAMES_FILE} (STL-10's binary release, stl10_binary.tar.gz, unpacked), the "
         "layout of torchvision.datasets.STL10. Pass download=True (CLI: --download) on a machine "

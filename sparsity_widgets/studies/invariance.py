@@ -359,23 +359,16 @@ def _subset(X: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray
 def _cnn_config(setting: InvarianceSetting) -> Any:
     """The demo's ReLU model, seed 0 (the configuration ``sparsity-widgets demo`` trains), on
     the CPU: the study's numbers should not depend on whether a GPU is there."""
-    from ..training import TrainConfig
     from .demo import DEMO_VARIANTS
-    from .mnist1d import SETTINGS, _model_options
+    from .mnist1d import SETTINGS, study_train_config
 
-    study = replace(SETTINGS["quick"], channels=setting.cnn_channels, hidden=setting.cnn_hidden)
-    return TrainConfig(
-        model="mnist1d-cnn",
-        model_options=_model_options(study, DEMO_VARIANTS[0]),
-        dataset="mnist1d",
-        dataset_options={},
+    study = replace(
+        SETTINGS["quick"],
+        channels=setting.cnn_channels,
+        hidden=setting.cnn_hidden,
         epochs=setting.cnn_epochs,
-        batch_size=study.batch_size,
-        lr=study.lr,
-        seed=0,
-        device="cpu",
-        checkpoint_every=1,
     )
+    return study_train_config(study, DEMO_VARIANTS[0], seed=0, device="cpu")
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:

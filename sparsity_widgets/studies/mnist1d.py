@@ -38,6 +38,7 @@ __all__ = [
     "Variant",
     "run_study",
     "run_variants",
+    "study_train_config",
     "study_variants",
 ]
 
@@ -142,6 +143,45 @@ def _model_options(setting: StudySetting, variant: Variant) -> dict[str, Any]:
     options.update(variant.model_options)
     options["strides"] = tuple(options["strides"])
     return options
+
+
+def study_train_config(
+    setting: StudySetting, variant: Variant, *, seed: int, device: str = "auto"
+) -> Any:
+    """The :class:`~sparsity_widgets.training.TrainConfig` of one model of a study.
+
+    Every study that trains the MNIST-1D CNN builds its configuration here, so that equal
+    settings give equal run folders (``runs/<hash of the configuration>``) and a model trained
+    by one study is reused by another.
+
+    Parameters
+    ----------
+    setting : StudySetting
+        Width, epochs, batch size and learning rate.
+    variant : Variant
+        Model options and batch size over the base model's.
+    seed : int
+        Training seed.
+    device : str, default="auto"
+
+    Returns
+    -------
+    TrainConfig
+    """
+    from ..training import TrainConfig
+
+    return TrainConfig(
+        model="mnist1d-cnn",
+        model_options=_model_options(setting, variant),
+        dataset="mnist1d",
+        dataset_options={},
+        epochs=setting.epochs,
+        batch_size=variant.batch_size or setting.batch_size,
+        lr=setting.lr,
+        seed=seed,
+        device=device,
+        checkpoint_every=1,
+    )
 
 
 def _key(payload: dict[str, Any]) -> str:
@@ -360,7 +400,7 @@ def run_variants(
     """
     from ..datasets import load_dataset
     from ..probe import ProbeResult, ProbeSettings, SeedRun, probe_model
-    from ..training import TrainConfig, load_checkpoint, train
+    from ..training import load_checkpoint, train
 
     probe_settings = probe_settings or ProbeSettings()
     out_dir = Path(out_dir)
@@ -377,18 +417,7 @@ def run_variants(
             options = _model_options(setting, variant)
             runs = []
             for seed in setting.seeds:
-                config = TrainConfig(
-                    model="mnist1d-cnn",
-                    model_options=options,
-                    dataset="mnist1d",
-                    dataset_options={},
-                    epochs=setting.epochs,
-                    batch_size=variant.batch_size or setting.batch_size,
-                    lr=setting.lr,
-                    seed=seed,
-                    device=device,
-                    checkpoint_every=1,
-                )
+                config = study_train_config(setting, variant, seed=seed, device=device)
                 run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
                 epoch = variant.epoch or setting.epochs
                 probe_file = (

@@ -339,7 +339,7 @@ def _sources(setting: WidthSetting, out_dir: Path, info: dict[str, Any]) -> list
     from ..datasets import load_dataset, make_latent_classes
     from ..probe import extract_features
     from ..training import TrainConfig
-    from .mnist1d import SETTINGS, Variant, _model_options
+    from .mnist1d import SETTINGS, Variant, study_train_config
 
     sources = []
     mnist = load_dataset("mnist1d")
@@ -350,21 +350,8 @@ def _sources(setting: WidthSetting, out_dir: Path, info: dict[str, Any]) -> list
         epochs=setting.cnn_epochs,
         epoch_checkpoints=(setting.cnn_epochs,),
     )
-    cnn = _train(
-        TrainConfig(  # the studies' configuration, so their trained base model is reused
-            model="mnist1d-cnn",
-            model_options=_model_options(cnn_setting, Variant("relu")),
-            dataset="mnist1d",
-            dataset_options={},
-            epochs=setting.cnn_epochs,
-            batch_size=study.batch_size,
-            lr=study.lr,
-            seed=0,
-            device="auto",
-            checkpoint_every=1,
-        ),
-        out_dir,
-        mnist,
+    cnn = _train(  # the studies' configuration, so their trained base model is reused
+        study_train_config(cnn_setting, Variant("relu"), seed=0), out_dir, mnist
     )
     info["mnist1d-cnn test accuracy"] = cnn.history.test_accuracy[-1]
     feats = extract_features(cnn.model, mnist.train, list(setting.cnn_layers), progress=False)
