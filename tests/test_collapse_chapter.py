@@ -18,15 +18,19 @@ from sparsity_widgets.studies.collapse_result import CollapseStudyResult
 from sparsity_widgets.studies.collapse_settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = ROOT / "book" / "results" / "collapse-quick" / "collapse-quick.json"
+STUDIES = ROOT / "book" / "results" / "collapse-quick"
+#: the run the chapter shows (idle machine, torch's default threads) and the other run of the
+#: same command (OMP_NUM_THREADS=1 for all but the first network); the claims the chapter makes
+#: of both must hold in both
+RUNS = ("collapse-quick.json", "collapse-quick-run1.json")
 CONTROLLED = ROOT / "book" / "results" / "controlled-quick"
 CH10 = (ROOT / "book" / "ch10_neural_collapse.md").read_text(encoding="utf-8")
 CH09 = (ROOT / "book" / "ch09_probing_networks.md").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def study() -> CollapseStudyResult:
-    return CollapseStudyResult.from_json(STUDY)  # also checks the saved claims
+@pytest.fixture(scope="module", params=RUNS)
+def study(request) -> CollapseStudyResult:
+    return CollapseStudyResult.from_json(STUDIES / request.param)  # checks the saved claims
 
 
 def by_variant(study):
@@ -46,38 +50,53 @@ def test_saved_study_is_the_quick_setting(study):
 def test_chapter_reads_the_saved_files():
     assert 'RESULTS = f"results/collapse-{SETTING}"' in CH10
     assert "CollapseStudyResult.from_json(path)" in CH10
+    assert 'f"collapse-{SETTING}-run1.json"' in CH10
     assert 'Path("results/controlled-quick")' in CH09
 
 
 # ------------------------------------------------------------------ the accuracy table
 def test_svsl_on_mnist1d_never_interpolates_and_ends_lower(study):
     """ "no SVSL network classified every training sample correctly ...", "about a point *less*
-    accurate on test, a difference of the order of the seed spread"."""
+    accurate on test"."""
     rows = by_variant(study)
     vanilla, svsl = rows[("mnist1d", "vanilla")], rows[("mnist1d", "svsl")]
     assert svsl["it_reached"] == 0 and vanilla["it_reached"] == 3
-    assert 25 <= vanilla["it_epoch"]["mean"] <= 32  # "around epoch 28"
+    assert 25 <= vanilla["it_epoch"]["mean"] <= 33  # "around epoch 30"
     assert svsl["it_epoch"]["mean"] > 50  # "near the end"
     drop = vanilla["at_end"]["mean"] - svsl["at_end"]["mean"]
     assert 0.005 < drop < 0.02
-    assert drop < 2 * max(vanilla["at_end"]["std"], svsl["at_end"]["std"])
     assert svsl["best_after_it"] == 0 and vanilla["best_after_it"] == 3
 
 
-def test_digits_svsl_ahead_within_the_vanilla_spread(study):
-    """ "SVSL reaches the IT earlier and ends ahead on test ... within the vanilla runs' spread,
-    and the best accuracy during training is the same"."""
+def test_digits_svsl_ahead_at_the_end(study):
+    """ "SVSL ends ahead on test ... by half a point to a few points depending on the run"."""
     rows = by_variant(study)
     vanilla, svsl = rows[("digits", "vanilla")], rows[("digits", "svsl")]
-    assert svsl["it_epoch"]["mean"] < vanilla["it_epoch"]["mean"]
     gain = svsl["at_end"]["mean"] - vanilla["at_end"]["mean"]
-    assert 0 < gain < vanilla["at_end"]["std"]
-    assert abs(svsl["best"]["mean"] - vanilla["best"]["mean"]) < 0.005
-    assert vanilla["it_reached"] == 2 and svsl["best_after_it"] == 3
-    # "one seed loses several points of test accuracy in its last epochs"
-    runs = study.group("digits", "vanilla")
-    losses = [max(r.history_test_accuracy) - r.accuracy_at(r.end_epoch) for r in runs]
-    assert sum(loss > 0.05 for loss in losses) == 1
+    assert 0.004 < gain < 0.03
+    assert svsl["best_after_it"] == 3
+
+
+def test_the_two_runs_differ_where_the_chapter_says():
+    """ "in the other run one seed lost almost ten points of test accuracy after its IT; in this one
+    none did", and the improvement tallies move by several cases."""
+    shown, other = (CollapseStudyResult.from_json(STUDIES / name) for name in RUNS)
+
+    def losses(result):
+        runs = result.group("digits", "vanilla")
+        return [max(r.history_test_accuracy) - r.accuracy_at(r.end_epoch) for r in runs]
+
+    assert max(losses(shown)) < 0.03
+    assert 0.085 < max(losses(other)) < 0.1
+    moves = [
+        abs(
+            shown.ncc_improvement(d, "vanilla", split)["holds"]
+            - other.ncc_improvement(d, "vanilla", split)["holds"]
+        )
+        for d in ("mnist1d", "digits")
+        for split in ("train", "test")
+    ]
+    assert max(moves) >= 3
 
 
 # ------------------------------------------------------------------ the two claims
@@ -95,7 +114,7 @@ def test_layer_ordering_on_digits_fails_only_by_small_margins(study):
     for variant in ("vanilla", "svsl"):
         for split in ("train", "test"):
             order = study.layer_ordering("digits", variant, split)
-            assert order["total"] * 3 // 4 <= order["holds"] < order["total"]
+            assert order["total"] * 2 // 3 <= order["holds"] < order["total"]
             for run in study.group("digits", variant):
                 lam = run.at(f"lambda_{split}", run.end_epoch)
                 assert np.min(np.diff(-lam)) > -0.015
@@ -103,52 +122,35 @@ def test_layer_ordering_on_digits_fails_only_by_small_margins(study):
     assert study.layers("digits")[-2:] == ("layer4.1", "pool")
 
 
-def test_ncc_improvement_mostly_on_mnist1d_not_on_digits(study):
+def test_ncc_improvement_on_mnist1d_and_digits(study):
+    """ "more than half of the (layer, seed) cases, by up to one or two percent ... the exceptions
+    reverse by at most about three percent"; digits: "about half"."""
     for split in ("train", "test"):
         better = study.ncc_improvement("mnist1d", "vanilla", split)
-        assert better["holds"] >= 2 * better["total"] // 3
+        assert better["holds"] > better["total"] / 2
         gains = [row["difference"]["mean"] for row in better["layers"]]
-        assert 0.015 < max(gains) < 0.025  # "by up to about two percent"
+        assert 0.01 < max(gains) < 0.025
+        for r in study.group("mnist1d", "vanilla"):
+            diff = r.at(f"lambda_{split}", r.it_epoch) - r.at(f"lambda_{split}", r.end_epoch)
+            assert diff.min() > -0.035
         for variant in ("vanilla", "svsl"):
             digits = study.ncc_improvement("digits", variant, split)
-            assert digits["holds"] < digits["total"] / 2 + 1  # "fewer than half"
-    # "most exceptions come from one seed (seed 2, whose IT comes last) and reverse by at most
-    # 1.7 % of the samples"
-    runs = study.group("mnist1d", "vanilla")
-    assert max(r.it_epoch for r in runs) == runs[2].it_epoch
-    failures = []
-    for split in ("train", "test"):
-        for r in runs:
-            diff = r.at(f"lambda_{split}", r.it_epoch) - r.at(f"lambda_{split}", r.end_epoch)
-            failures += [(r.seed, d) for d in diff if d < 0]
-    assert sum(seed == 2 for seed, _ in failures) > len(failures) / 2
-    assert min(d for _, d in failures) >= -0.0175
-
-
-def test_the_unstable_digits_seed_raises_lambda_everywhere(study):
-    """ "raises Lambda at every layer by 5 to 10 % of the samples"."""
-    runs = study.group("digits", "vanilla")
-    worst = min(runs, key=lambda r: r.accuracy_at(r.end_epoch))
-    rise = worst.at("lambda_test", worst.end_epoch) - worst.at("lambda_test", worst.it_epoch)
-    assert np.all(rise > 0.05) and np.all(rise < 0.115)
+            assert 0.3 < digits["holds"] / digits["total"] < 0.6  # "about half"
 
 
 def test_svsl_moves_the_clustering_into_its_layers(study):
-    """ "lowers Lambda on test at the end in every layer it is applied to and raises it in the
-    three blocks before them, where NC1 rises too"; digits: lower at every layer."""
+    """ "lowers Lambda on test at the end in every layer it is applied to"; digits: "lower with
+    SVSL at every block"."""
     v = study.alpha_and_lambda("mnist1d", "vanilla")
     s = study.alpha_and_lambda("mnist1d", "svsl")
-    names = v["layers"]
     svsl_layers = SETTINGS["quick"].tasks[0].svsl_layers
-    for j, name in enumerate(names):
+    for j, name in enumerate(v["layers"]):
         if name in svsl_layers:
             assert s["lambda_test_end"][j] < v["lambda_test_end"][j], name
-        elif name.startswith("blocks."):
-            assert s["lambda_test_end"][j] > v["lambda_test_end"][j], name
-            assert s["nc1_end"][j] > v["nc1_end"][j], name
     v = study.alpha_and_lambda("digits", "vanilla")
     s = study.alpha_and_lambda("digits", "svsl")
-    assert all(b < a for a, b in zip(v["lambda_test_end"], s["lambda_test_end"], strict=True))
+    pairs = list(zip(v["lambda_test_end"], s["lambda_test_end"], strict=True))[1:]  # blocks
+    assert all(b < a for a, b in pairs)
 
 
 def test_alpha_and_lambda_agree_on_digits_not_on_mnist1d(study):

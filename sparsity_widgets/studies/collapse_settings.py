@@ -9,8 +9,8 @@ chapter "Nearest class centers and neural collapse".
 
 Settings
 --------
-``quick`` (2 CPU cores; 36 minutes for the saved run while other jobs shared the cores, 13.5
-minutes for one seed under lighter load): MNIST-1D with the paper's 7-layer CNN (16 channels,
+``quick`` (2 CPU cores: 20 minutes on an idle machine, 36 with other jobs on the cores):
+MNIST-1D with the paper's 7-layer CNN (16 channels,
 as the quick MNIST-1D studies) and scikit-learn's 8 x 8 digits with a narrow ResNet-18
 (channels 8-64), 60 epochs each, 3 seeds, vanilla and SVSL. Neither needs a download.
 
@@ -24,7 +24,8 @@ within-class spread in absolute units, so a network can lower it by shrinking a 
 (the BatchNorm weights of the SVSL layers shrink under it); with alpha_j = 0.1 the class means of
 a layer of the MNIST-1D CNN coincided exactly within 3 epochs (seed 0), so Lambda and NC1 are
 undefined there. With 0.01 the CNN trained on a pilot seed (100, not a study seed) to a test
-accuracy of 0.970 after 60 epochs, as vanilla training does. The slides give no weights.
+accuracy of 0.970 after 60 epochs, about a point below the study's vanilla networks. The
+slides give no weights.
 """
 
 from __future__ import annotations
