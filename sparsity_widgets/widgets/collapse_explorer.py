@@ -351,6 +351,22 @@ def _marker(state: CollapseState, axes: Any) -> Any:
     return axes.axvline(state.epoch, color=_MARKER_COLOR, lw=1.6, alpha=0.8, zorder=5)
 
 
+def _finish_panel(
+    state: CollapseState, axes: Any, *, ylabel: str, title: str, grid_which: str = "major"
+) -> Any:
+    """IT lines, axes labels, legend and grid of a curve panel; returns the epoch marker."""
+    _it_lines(state, axes)
+    x = state.epochs
+    if x.size > 1:
+        axes.set_xlim(x[0], x[-1])
+    axes.set_xlabel("epoch")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=7, loc="best", framealpha=0.7)
+    axes.grid(alpha=0.3, which=grid_which)
+    return _marker(state, axes)
+
+
 def render_lambda(state: CollapseState, axes: Any) -> Any:
     """Panel (1): Lambda^j on train and test over the epochs for the chosen layer.
 
@@ -376,17 +392,14 @@ def render_lambda(state: CollapseState, axes: Any) -> Any:
             )
             low = np.clip(mean - std, 0.0, None)  # Lambda is a fraction: no band below 0
             axes.fill_between(x, low, mean + std, color=_COLORS[s.variant], alpha=0.12, lw=0)
-    _it_lines(state, axes)
     axes.set_yscale("symlog", linthresh=1e-3)
     axes.set_ylim(bottom=0.0)
-    if x.size > 1:
-        axes.set_xlim(x[0], x[-1])
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("Lambda (NCC mismatch)")
-    axes.set_title(f"{state.dataset}, layer {state.layer}: Lambda on train and test", fontsize=9)
-    axes.legend(fontsize=7, loc="best", framealpha=0.7)
-    axes.grid(alpha=0.3)
-    return _marker(state, axes)
+    return _finish_panel(
+        state,
+        axes,
+        ylabel="Lambda (NCC mismatch)",
+        title=f"{state.dataset}, layer {state.layer}: Lambda on train and test",
+    )
 
 
 def render_nc1(state: CollapseState, axes: Any) -> Any:
@@ -411,16 +424,14 @@ def render_nc1(state: CollapseState, axes: Any) -> Any:
         axes.plot(x, mean, "-", color=_COLORS[s.variant], lw=1.5, label=s.variant)
         low = np.where(mean - std > 0, mean - std, mean)  # a log axis shows no band below 0
         axes.fill_between(x, low, mean + std, color=_COLORS[s.variant], alpha=0.12, lw=0)
-    _it_lines(state, axes)
     axes.set_yscale("log")
-    if x.size > 1:
-        axes.set_xlim(x[0], x[-1])
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("NC1 (variability collapse)")
-    axes.set_title(f"layer {state.layer}: NC1 = tr(Sigma_W Sigma_B^+) / K", fontsize=9)
-    axes.legend(fontsize=7, loc="best", framealpha=0.7)
-    axes.grid(alpha=0.3, which="both")
-    return _marker(state, axes)
+    return _finish_panel(
+        state,
+        axes,
+        ylabel="NC1 (variability collapse)",
+        title=f"layer {state.layer}: NC1 = tr(Sigma_W Sigma_B^+) / K",
+        grid_which="both",
+    )
 
 
 def render_collapse_curves(state: CollapseState, fig: Any) -> CollapseArtists:
