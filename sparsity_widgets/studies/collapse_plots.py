@@ -13,15 +13,6 @@ __all__ = ["plot_alpha_and_lambda", "plot_class_plane", "plot_lambda_over_traini
 _STYLE = {"vanilla": "-", "svsl": "--"}
 
 
-def _mean_curve(runs: list[Any], name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Epochs common to the runs and the mean and std of a curve there, (n_layers, n_epochs)."""
-    epochs = sorted(set.intersection(*(set(r.epochs) for r in runs)))
-    stack = np.stack(
-        [r.curve(name)[:, [r.epochs.index(e) for e in epochs]] for r in runs]
-    )  # (seeds, layers, epochs)
-    return np.array(epochs), stack.mean(axis=0), stack.std(axis=0)
-
-
 def plot_lambda_over_training(
     result: Any, datasets: list[str] | None = None, *, figsize_per_row: float = 3.2
 ) -> Any:
@@ -55,7 +46,7 @@ def plot_lambda_over_training(
         for ax, split in zip(row, ("train", "test"), strict=True):
             for variant in result.variants(dataset):
                 runs = result.group(dataset, variant)
-                epochs, mean, _ = _mean_curve(runs, f"lambda_{split}")
+                epochs, mean, _ = result.curve_over_seeds(dataset, variant, f"lambda_{split}")
                 for j, name in enumerate(layers):
                     ax.plot(
                         epochs,

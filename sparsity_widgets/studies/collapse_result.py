@@ -117,6 +117,34 @@ class CollapseStudyResult:
         """The probed layers of ``dataset``'s network."""
         return self.group(dataset)[0].layers
 
+    def common_epochs(self, dataset: str, variant: str | None = None) -> tuple[int, ...]:
+        """The checkpoint epochs every run of ``dataset`` (and ``variant``) has, increasing."""
+        runs = self.group(dataset, variant)
+        return tuple(sorted(set.intersection(*(set(r.epochs) for r in runs))))
+
+    def curve_over_seeds(
+        self, dataset: str, variant: str, name: str, epochs: Any = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A curve's mean and std over the seeds of one data set and variant.
+
+        Parameters
+        ----------
+        dataset, variant : str
+        name : {"lambda_train", "lambda_test", "nc1", "ncc_accuracy_test"}
+        epochs : sequence of int, optional
+            Checkpoint epochs every run has; default :meth:`common_epochs` of the runs.
+
+        Returns
+        -------
+        epochs : ndarray of int, shape (n_epochs,)
+        mean, std : ndarray of float64, shape (n_layers, n_epochs)
+            Over the seeds (ddof = 0).
+        """
+        runs = self.group(dataset, variant)
+        epochs = self.common_epochs(dataset, variant) if epochs is None else tuple(epochs)
+        stack = np.stack([r.curve(name)[:, [r.epochs.index(e) for e in epochs]] for r in runs])
+        return np.array(epochs), stack.mean(axis=0), stack.std(axis=0)
+
     # ------------------------------------------------------------------ claims
     def layer_ordering(self, dataset: str, variant: str, split: str) -> dict[str, Any]:
         """Lambda^j - Lambda^{j+1} at the end, per consecutive pair, over the seeds.

@@ -178,9 +178,9 @@ class CollapseState:
         return "<br>".join(lines)
 
 
-def _spread(values: list[float] | np.ndarray, axis: int | None = None) -> Any:
+def _spread(values: list[float] | np.ndarray) -> tuple[float, float]:
     array = np.asarray(values, dtype=np.float64)
-    return array.mean(axis=axis), array.std(axis=axis)
+    return float(array.mean()), float(array.std())
 
 
 def _layer_index(layer: str | int, layers: tuple[str, ...]) -> int:
@@ -203,8 +203,7 @@ def _layer_index(layer: str | int, layers: tuple[str, ...]) -> int:
 
 def common_epochs(result: CollapseStudyResult, dataset: str) -> tuple[int, ...]:
     """The checkpoint epochs every run of ``dataset`` has, increasing."""
-    runs = result.group(dataset)
-    return tuple(sorted(set.intersection(*(set(r.epochs) for r in runs))))
+    return result.common_epochs(dataset)
 
 
 def variant_choices(result: CollapseStudyResult, dataset: str) -> tuple[str, ...]:
@@ -233,15 +232,18 @@ def _plane(
 
 
 def _series(
-    runs: list[CollapseRun], variant: str, layer_index: int, epochs: tuple[int, ...], epoch: int
+    result: CollapseStudyResult,
+    dataset: str,
+    variant: str,
+    layer_index: int,
+    epochs: tuple[int, ...],
+    epoch: int,
 ) -> VariantSeries:
-    columns = [[r.epochs.index(e) for e in epochs] for r in runs]
+    runs = result.group(dataset, variant)
     curves = {}
     for name in LAYER_VALUES:
-        stack = np.stack(
-            [r.curve(name)[layer_index, c] for r, c in zip(runs, columns, strict=True)]
-        )
-        curves[name] = _spread(stack, axis=0)  # (seeds, epochs) -> (epochs,) each
+        _, mean, std = result.curve_over_seeds(dataset, variant, name, epochs)
+        curves[name] = (mean[layer_index], std[layer_index])
     at = {name: _spread([r.at(name, epoch)[layer_index] for r in runs]) for name in LAYER_VALUES}
     for name in NETWORK_VALUES:
         at[name] = _spread([getattr(r, name)[r.epochs.index(epoch)] for r in runs])
@@ -311,7 +313,7 @@ def compute_collapse_state(
         )
     epoch = int(epoch)
     shown = result.variants(dataset) if variant == BOTH else (variant,)
-    series = tuple(_series(result.group(dataset, v), v, index, epochs, epoch) for v in shown)
+    series = tuple(_series(result, dataset, v, index, epochs, epoch) for v in shown)
     return CollapseState(
         dataset=dataset,
         variant=variant,
