@@ -171,6 +171,8 @@ def test_train_then_probe_a_checkpoint_from_the_command_line(tmp_path):
         (["train", "--model", "mlp", "--dataset", "mnist", "--out", "o"], "root"),
         (["train", "--model", "mlp", "--option", "depth=3", "--out", "o"], "unknown option"),
         (["train", "--model", "mlp", "--epochs", "0", "--out", "o"], "epochs"),
+        (["study", "collapse", "--baseline", "rotation"], "--baseline applies to the MNIST-1D"),
+        (["study", "epochs", "--baseline-width", "64"], "--baseline-width needs --baseline"),
     ],
 )
 def test_command_line_errors_are_one_line(tmp_path, args, message):
@@ -184,6 +186,32 @@ def test_command_line_errors_are_one_line(tmp_path, args, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_study_passes_the_controlled_score_to_every_probe(tmp_path, monkeypatch):
+    import sparsity_widgets.studies.mnist1d as mnist1d
+    from sparsity_widgets.cli import main
+
+    seen = []
+
+    def fake_run_study(name, **kwargs):
+        seen.append((name, kwargs["probe_settings"]))
+        raise SystemExit(0)  # stop before any training
+
+    monkeypatch.setattr(mnist1d, "run_study", fake_run_study)
+    args = ["study", "stride", "--out", str(tmp_path), "--baseline", "rotation-permuted"]
+    with pytest.raises(SystemExit):
+        main([*args, "--baseline-width", "640", "--baseline-repeats", "2"])
+    name, settings = seen[0]
+    assert name == "stride"
+    assert (settings.baseline, settings.baseline_width, settings.baseline_repeats) == (
+        "rotation-permuted",
+        640,
+        2,
+    )
+    with pytest.raises(SystemExit):
+        main(["study", "stride", "--out", str(tmp_path)])
+    assert seen[1][1].baseline is None
 
 
 def test_probe_with_a_wrong_layer_name_lists_close_names(tmp_path):

@@ -279,6 +279,7 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
         help="folder of the image data sets (collapse --setting full: MNIST, Fashion-MNIST, "
         "CIFAR-10, STL-10 in their official formats)",
     )
+    _add_baseline_options(study)
 
     demo = sub.add_parser(
         "demo", help="the embedded default: train and probe MNIST-1D CNNs on the CPU"
@@ -472,6 +473,12 @@ def _run_study(args: argparse.Namespace) -> None:
     from ..probe import ProbeSettings
     from .mnist1d import STUDIES, run_study
 
+    baseline = _baseline_settings(args)
+    if baseline and args.name not in (*STUDIES, "all"):
+        raise ValueError(
+            "--baseline applies to the MNIST-1D studies (" + ", ".join(STUDIES) + ", all); "
+            f"got study {args.name!r}."
+        )
     if args.name == "invariance":
         from .invariance import run_invariance_cli
 
@@ -506,7 +513,7 @@ def _run_study(args: argparse.Namespace) -> None:
             setting=args.setting,
             seeds=args.seeds,
             out_dir=args.out,
-            probe_settings=ProbeSettings(n_jobs=args.n_jobs),
+            probe_settings=ProbeSettings(n_jobs=args.n_jobs, **baseline),
             device=args.device,
         )
         print(f"\n## {name} ({args.setting} setting)\n")
