@@ -21,6 +21,9 @@
     checkpoints or seeds, the MNIST-1D studies of the paper, and the embedded default job
     (train and probe a ReLU and a step MNIST-1D CNN on the CPU); see
     :mod:`sparsity_widgets.studies.cli`.
+``assignment build CHAPTER.md|all --out DIR [--nbgrader]``
+    A chapter's student notebook (solutions removed, stubs and check cells kept) and
+    instructor notebook (the ``[book]`` extra); see :mod:`sparsity_widgets.teaching.assignment`.
 
 User errors (a bad option value, missing file, missing arrays, bad shapes, NaN, one class, a
 window no tau falls in, an ``--out`` that is a file or cannot be written, an ``--out`` another
@@ -52,6 +55,7 @@ from .frames.cli import run as _run_frame_potential
 from .probe import collapse_cli as _collapse_cli
 from .studies import cli as _studies_cli
 from .tau_star import RULES
+from .teaching import cli as _teaching_cli
 
 __all__ = ["main"]
 
@@ -201,6 +205,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_frame_potential_parser(sub)
     _collapse_cli.add_parser(sub)
     _studies_cli.add_parsers(sub, _add_probe_options)
+    _teaching_cli.add_parser(sub)
     return parser
 
 
@@ -433,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
             _collapse_cli.run(args)
         elif args.command in _studies_cli.COMMANDS:
             _studies_cli.run(args)
+        elif args.command == _teaching_cli.COMMAND:
+            _teaching_cli.run(args)
         else:
             result = _run_synthetic_demo(args)
             if args.json:

@@ -12,9 +12,11 @@ record its test error; then correlate.
   group and 4 to 32 filters; 2 to 12 dense layers per group and growth rates 2 to 12), meant for
   a GPU (``--device auto``) and CIFAR-10 in torchvision's layout under ``--data-dir``.
 
-Every network's row is written to ``<out>/conv-study.json`` atomically as soon as it is done,
+Every network is a cell of a grid (:mod:`sparsity_widgets.grid`): its row is saved in
+``<out>/cells/`` and ``<out>/conv-study.json`` is rewritten atomically as soon as it is done,
 and training checkpoints every epoch under ``<out>/runs``: an interrupted run started again
-with the same arguments continues where it stopped.
+with the same arguments continues where it stopped. The networks run one after another by
+default, or on local processes or a Dask cluster (``backend=``).
 
 Run ``python -m sparsity_widgets.frames.conv_study --setting quick --out frames-output``.
 """
@@ -151,6 +153,111 @@ def _load(setting: ConvStudySetting, data_dir: str | None) -> Any:
     )
 
 
+_DATA: dict[str, Any] = {}
+
+
+def _setting_from(described: dict[str, Any]) -> ConvStudySetting:
+    """Inverse of ``asdict`` after JSON (lists back to tuples)."""
+    fields = dict(described)
+    for name in ("residual_grid", "dense_grid"):
+        fields[name] = tuple(tuple(pair) for pair in fields[name])
+    fields["seeds"] = tuple(fields["seeds"])
+    return ConvStudySetting(**fields)
+
+
+def _cached_load(setting: ConvStudySetting, data_dir: str | None) -> Any:
+    """:func:`_load`, once per process and data (each grid worker loads its own copy)."""
+    key = json.dumps([setting.dataset, setting.n_train, data_dir])
+    if key not in _DATA:
+        _DATA[key] = _load(setting, data_dir)
+    return _DATA[key]
+
+
+def conv_network(
+    job: list[Any],
+    setting: dict[str, Any],
+    *,
+    out_dir: str,
+    data_dir: str | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """One grid cell of the study: minimise one architecture's frame potential, train its
+    network over the seeds; its row.
+
+    Parameters
+    ----------
+    job : [arch, blocks, width]
+    setting : dict
+        The setting as ``asdict`` and JSON give it.
+    out_dir : str
+        The study's folder (training runs under ``runs/``).
+    data_dir : str, optional
+    device : str
+        A resolved device (``"cpu"``, ``"cuda"``, or ``"cuda:K"`` of a grid over GPUs).
+
+    Returns
+    -------
+    dict
+        The row (see :func:`run_conv_study`).
+    """
+    from ..grid import select_gpu
+    from ..training import TrainConfig, train
+    from .minimize import minimize_frame_potential
+
+    device = select_gpu(device)
+    conv = _setting_from(setting)
+    job = (str(job[0]), int(job[1]), int(job[2]))
+    data = _cached_load(conv, data_dir)
+    input_shape = tuple(int(s) for s in data.train.X.shape[1:])
+    options = _model_options(conv, job)
+    architecture = make_conv_architecture(input_shape=input_shape, **options)
+    fp = minimize_frame_potential(
+        architecture,
+        n_restarts=conv.restarts,
+        max_iter=conv.max_iter,
+        device=device,
+        num_threads=1 if device == "cpu" else None,
+    )
+    errors, final_errors, seconds = [], [], 0.0
+    for seed in conv.seeds:
+        config = TrainConfig(
+            model="edge-conv-net",
+            model_options=options,
+            dataset=conv.dataset,
+            dataset_options={} if conv.n_train is None else {"n_train": conv.n_train},
+            epochs=conv.epochs,
+            batch_size=conv.batch_size,
+            lr=conv.lr,
+            optimizer=conv.optimizer,
+            weight_decay=conv.weight_decay,
+            seed=seed,
+            device=device,
+        )
+        run_dir = Path(out_dir) / "runs" / f"{conv.dataset}-{job[0]}-b{job[1]}-w{job[2]}-s{seed}"
+        run = train(config, run_dir, data=data, progress=False)
+        accuracy = run.history.test_accuracy
+        errors.append(1.0 - float(np.mean(accuracy[-LAST_EPOCHS:])))
+        final_errors.append(1.0 - accuracy[-1])
+        seconds += sum(run.history.seconds)
+    return {
+        "arch": job[0],
+        "blocks": job[1],
+        "width": job[2],
+        "n_layers": architecture.n_layers,
+        "n_parameters": architecture.n_parameters,
+        "n_atoms": architecture.n_atoms,
+        "min_frame_potential": fp.value,
+        "initial_frame_potential": fp.initial_value,
+        "converged": fp.converged,
+        "fp_iterations": fp.n_steps,
+        "fp_seconds": round(fp.seconds, 2),
+        "val_error": float(np.mean(errors)),
+        "val_errors": errors,
+        "final_errors": final_errors,
+        "train_seconds": round(seconds, 1),
+    }
+
+
 def run_conv_study(
     setting: str | ConvStudySetting = "quick",
     *,
@@ -158,20 +265,33 @@ def run_conv_study(
     data_dir: str | None = None,
     device: str = "cpu",
     progress: bool = True,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    gpus: int = 0,
 ) -> dict[str, Any]:
     """Minimise, train and correlate over the grid of a setting, resuming earlier work.
+
+    Every network is a cell of a grid (:func:`sparsity_widgets.grid.run_grid`), saved in
+    ``<out>/cells/`` as soon as it is done; rows of a ``conv-study.json`` of the same setting
+    written before (also by earlier versions) are kept.
 
     Parameters
     ----------
     setting : "quick", "full" or ConvStudySetting
     out_dir : path
-        ``conv-study.json`` (rewritten after every network) and ``runs/`` (checkpoints).
+        ``conv-study.json`` (rewritten after every network), ``cells/`` and ``runs/``
+        (checkpoints).
     data_dir : str, optional
         Folder with CIFAR-10 (``full``); unused for MNIST-1D.
     device : str
         ``"cpu"``, ``"cuda"`` or ``"auto"``, for the minimisation and the training.
     progress : bool
         A tqdm bar over the networks.
+    backend, workers, scheduler, threads, gpus
+        Where the networks run (see :func:`sparsity_widgets.grid.run_grid`); default one after
+        another here.
 
     Returns
     -------
@@ -181,11 +301,10 @@ def run_conv_study(
         ``val_error`` is the test error averaged over the last :data:`LAST_EPOCHS` epochs and
         over the seeds (``val_errors`` per seed, ``final_errors`` at the last epoch).
     """
-    from tqdm.auto import tqdm
+    from ..grid import Cell, check_backend, run_grid
+    from .minimize import resolve_device
 
-    from ..training import TrainConfig, train
-    from .minimize import minimize_frame_potential, resolve_device
-
+    check_backend(backend, workers, scheduler, threads)
     name = setting if isinstance(setting, str) else "custom"
     if isinstance(setting, str):
         setting = CONV_SETTINGS[check_choice("setting", setting, tuple(CONV_SETTINGS))]
@@ -198,65 +317,35 @@ def run_conv_study(
         earlier = json.loads(out_file.read_text())
         if earlier.get("setting") == described:
             done = {(r["arch"], r["blocks"], r["width"]): r for r in earlier["rows"]}
-    data = _load(setting, data_dir)
-    input_shape = tuple(int(s) for s in data.train.X.shape[1:])
+    data = _cached_load(setting, data_dir)
     start = time.perf_counter()
-    rows = []
     jobs = _jobs(setting)
-    for job in tqdm(jobs, desc="conv networks", disable=not progress, unit="net"):
-        if job in done:
-            rows.append(done[job])
-            continue
-        options = _model_options(setting, job)
-        architecture = make_conv_architecture(input_shape=input_shape, **options)
-        fp = minimize_frame_potential(
-            architecture,
-            n_restarts=setting.restarts,
-            max_iter=setting.max_iter,
-            device=device,
-            num_threads=1 if device == "cpu" else None,
-        )
-        errors, final_errors, seconds = [], [], 0.0
-        for seed in setting.seeds:
-            config = TrainConfig(
-                model="edge-conv-net",
-                model_options=options,
-                dataset=setting.dataset,
-                dataset_options={} if setting.n_train is None else {"n_train": setting.n_train},
-                epochs=setting.epochs,
-                batch_size=setting.batch_size,
-                lr=setting.lr,
-                optimizer=setting.optimizer,
-                weight_decay=setting.weight_decay,
-                seed=seed,
-                device=device,
-            )
-            run_dir = out_dir / "runs" / f"{setting.dataset}-{job[0]}-b{job[1]}-w{job[2]}-s{seed}"
-            run = train(config, run_dir, data=data, progress=False)
-            accuracy = run.history.test_accuracy
-            errors.append(1.0 - float(np.mean(accuracy[-LAST_EPOCHS:])))
-            final_errors.append(1.0 - accuracy[-1])
-            seconds += sum(run.history.seconds)
-        rows.append(
-            {
-                "arch": job[0],
-                "blocks": job[1],
-                "width": job[2],
-                "n_layers": architecture.n_layers,
-                "n_parameters": architecture.n_parameters,
-                "n_atoms": architecture.n_atoms,
-                "min_frame_potential": fp.value,
-                "initial_frame_potential": fp.initial_value,
-                "converged": fp.converged,
-                "fp_iterations": fp.n_steps,
-                "fp_seconds": round(fp.seconds, 2),
-                "val_error": float(np.mean(errors)),
-                "val_errors": errors,
-                "final_errors": final_errors,
-                "train_seconds": round(seconds, 1),
-            }
-        )
+    context = {"out_dir": str(out_dir), "data_dir": data_dir, "device": device}
+    cells = {
+        job: Cell(conv_network, {"job": list(job), "setting": described}, context)
+        for job in jobs
+        if job not in done
+    }
+
+    def finished(cell: Any, row: dict[str, Any]) -> None:
+        done[tuple(cell.parameters["job"])] = row
+        rows = [done[job] for job in jobs if job in done]
         _write(out_file, name, described, data, device, rows, len(jobs), start)
+
+    results = run_grid(
+        list(cells.values()),
+        out_dir,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        threads=threads,
+        gpus=gpus,
+        progress=progress,
+        desc="conv networks",
+        on_result=finished,
+    )
+    done.update(zip(cells, results, strict=True))  # with cells of an interrupted call
+    rows = [done[job] for job in jobs]
     return _write(out_file, name, described, data, device, rows, len(jobs), start)
 
 
@@ -348,9 +437,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (full setting)")
     parser.add_argument("--out", type=Path, default=Path("frames-output"))
     parser.add_argument("--plot", type=Path, default=None, help="also save the figure here")
+    from ..grid.cli_args import add_grid_arguments, grid_options
+
+    add_grid_arguments(parser, "networks")
     args = parser.parse_args(argv)
+    try:
+        grid = grid_options(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     result = run_conv_study(
-        args.setting, out_dir=args.out, data_dir=args.data_dir, device=args.device
+        args.setting, out_dir=args.out, data_dir=args.data_dir, device=args.device, **grid
     )
     print(format_conv_table(result))
     print(f"{result['seconds_this_call']} s; wrote {args.out / 'conv-study.json'}")

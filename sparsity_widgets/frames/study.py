@@ -7,7 +7,9 @@ then report Pearson and Spearman correlations.
 
 Run ``python -m sparsity_widgets.frames.study --setting quick`` (CPU, a few minutes) or
 ``--setting full --device auto`` (a larger grid, meant for a GPU). Results are written
-atomically to ``--out`` as JSON.
+atomically to ``--out`` as JSON; every network is a cell of a grid (:mod:`sparsity_widgets.grid`),
+kept in ``cells/`` next to it so that a stopped run resumes, and ``--backend loky|dask`` runs
+several at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,15 @@ from .._io import atomic_write_text
 from .._validation import check_choice
 from .induced import Architecture, make_architecture
 
-__all__ = ["SETTINGS", "StudySetting", "build_network", "main", "run_study", "summarize"]
+__all__ = [
+    "SETTINGS",
+    "StudySetting",
+    "build_network",
+    "fc_network",
+    "main",
+    "run_study",
+    "summarize",
+]
 
 
 @dataclass(frozen=True)
@@ -148,9 +158,34 @@ def _train(architecture: Architecture, data: tuple, setting: StudySetting, seed:
 
 
 def run_study(
-    setting: str | StudySetting = "quick", *, device: str = "cpu", progress: bool = True
+    setting: str | StudySetting = "quick",
+    *,
+    device: str = "cpu",
+    progress: bool = True,
+    out_dir: str | Path | None = None,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    gpus: int = 0,
 ) -> dict[str, Any]:
     """Minimise, train and correlate over the grid of a setting.
+
+    Every network is a cell of a grid (:func:`sparsity_widgets.grid.run_grid`): minimised and
+    trained with one torch thread (small matrices: much faster on a shared CPU), so the rows do
+    not depend on where the cells run.
+
+    Parameters
+    ----------
+    setting : {"quick", "full"} or StudySetting
+    device : str, default="cpu"
+    progress : bool, default=True
+    out_dir : path, optional
+        Keep each finished network in ``out_dir/cells/`` and reuse it on a rerun (default: a
+        temporary folder, nothing kept).
+    backend, workers, scheduler, threads, gpus
+        Where the networks run (see :func:`sparsity_widgets.grid.run_grid`); default one after
+        another here.
 
     Returns
     -------
@@ -158,49 +193,39 @@ def run_study(
         ``rows`` (one per network: arch, widths, n_parameters, min_frame_potential, converged,
         val_error) and ``correlations`` (see :func:`summarize`).
     """
+    import tempfile
+
     import torch
 
+    from ..grid import Cell, check_backend, run_grid
     from .minimize import resolve_device
 
+    check_backend(backend, workers, scheduler, threads)
     name = setting if isinstance(setting, str) else "custom"
     if isinstance(setting, str):
         setting = SETTINGS[check_choice("setting", setting, tuple(SETTINGS))]
     device = resolve_device(device)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small matrices: one thread is much faster on a shared CPU
-    try:
-        return _run(name, setting, device, progress)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(name: str, setting: StudySetting, device: str, progress: bool) -> dict[str, Any]:
-    import torch
-    from tqdm.auto import tqdm
-
-    from .minimize import minimize_frame_potential
-
-    start = time.perf_counter()
-    data = _digits(0)
-    jobs = [(a, d, w) for a in setting.archs for d in setting.depths for w in setting.widths]
-    rows = []
-    for arch, depth, width in tqdm(jobs, desc="networks", disable=not progress):
-        architecture = make_architecture(arch, (data[0].shape[1], *([width] * depth)))
-        fp = minimize_frame_potential(
-            architecture, n_restarts=setting.restarts, max_iter=setting.max_iter, device=device
+    described = json.loads(json.dumps(asdict(setting)))
+    cells = [
+        Cell(
+            fc_network,
+            {"arch": a, "depth": d, "width": w, "setting": described},
+            {"device": device},
         )
-        errors = [_train(architecture, data, setting, s, device) for s in setting.seeds]
-        rows.append(
-            {
-                "arch": arch,
-                "depth": depth,
-                "width": width,
-                "widths": list(architecture.widths),
-                "n_parameters": architecture.n_parameters,
-                "min_frame_potential": fp.value,
-                "converged": fp.converged,
-                "val_error": float(np.mean(errors)),
-            }
+        for a in setting.archs
+        for d in setting.depths
+        for w in setting.widths
+    ]
+    start = time.perf_counter()
+    grid = {"backend": backend, "workers": workers, "scheduler": scheduler, "threads": threads}
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = run_grid(
+            cells,
+            scratch if out_dir is None else out_dir,
+            gpus=gpus,
+            progress=progress,
+            desc="networks",
+            **grid,
         )
     return {
         "setting": name,
@@ -210,6 +235,56 @@ def _run(name: str, setting: StudySetting, device: str, progress: bool) -> dict[
         "seconds": round(time.perf_counter() - start, 1),
         "rows": rows,
         "correlations": summarize(rows),
+    }
+
+
+def fc_network(
+    arch: str, depth: int, width: int, setting: dict[str, Any], *, device: str = "cpu"
+) -> dict[str, Any]:
+    """One grid cell of the study: minimise one network's frame potential and train it over
+    the seeds, with one torch thread; its row.
+
+    Parameters
+    ----------
+    arch : str
+    depth, width : int
+        Hidden layers and their width.
+    setting : dict
+        The :class:`StudySetting` as ``asdict`` and JSON give it.
+    device : str
+        A resolved device (``"cpu"``, ``"cuda"``, ``"cuda:K"``).
+
+    Returns
+    -------
+    dict
+        arch, depth, width, widths, n_parameters, min_frame_potential, converged, val_error.
+    """
+    import torch
+
+    from .minimize import minimize_frame_potential
+
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in setting.items()}
+    study = StudySetting(**fields)
+    data = _digits(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: one thread is much faster on a shared CPU
+    try:
+        architecture = make_architecture(arch, (data[0].shape[1], *([width] * depth)))
+        fp = minimize_frame_potential(
+            architecture, n_restarts=study.restarts, max_iter=study.max_iter, device=device
+        )
+        errors = [_train(architecture, data, study, s, device) for s in study.seeds]
+    finally:
+        torch.set_num_threads(threads)
+    return {
+        "arch": arch,
+        "depth": depth,
+        "width": width,
+        "widths": list(architecture.widths),
+        "n_parameters": architecture.n_parameters,
+        "min_frame_potential": fp.value,
+        "converged": fp.converged,
+        "val_error": float(np.mean(errors)),
     }
 
 
@@ -268,9 +343,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setting", choices=tuple(SETTINGS), default="quick")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--out", type=Path, default=Path("frames-output/study.json"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("frames-output/study.json"),
+        help="the result (JSON); finished networks are kept in cells/ next to it",
+    )
+    from ..grid.cli_args import add_grid_arguments, grid_options
+
+    add_grid_arguments(parser, "networks")
     args = parser.parse_args(argv)
-    result = run_study(args.setting, device=args.device)
+    try:
+        grid = grid_options(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    result = run_study(args.setting, device=args.device, out_dir=args.out.parent, **grid)
     atomic_write_text(args.out, json.dumps(result, indent=2))
     print(format_table(result))
     print(f"{result['seconds']} s; wrote {args.out}")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .._cli_args import n_jobs, non_negative_int, positive_int
 from .._run_lock import hold_run_folder
+from ..grid.cli_args import add_grid_arguments, grid_options
 
 __all__ = ["COMMANDS", "add_parsers", "run"]
 
@@ -248,6 +250,7 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     probe.add_argument("--label", default=None, help="legend label")
     probe.add_argument("--out", type=Path, default=Path("probe-output"), help="output folder")
     _add_baseline_options(probe)
+    add_grid_arguments(probe, "seeds of --model (train and probe)")
     add_probe_options(probe)
 
     from .mnist1d import SETTINGS, STUDIES
@@ -280,6 +283,7 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
         "CIFAR-10, STL-10 in their official formats)",
     )
     _add_baseline_options(study)
+    add_grid_arguments(study, "(variant, seed) cells of the MNIST-1D studies")
 
     demo = sub.add_parser(
         "demo", help="the embedded default: train and probe MNIST-1D CNNs on the CPU"
@@ -423,9 +427,112 @@ def _save_pictures(result: Any, out: Path) -> list[Path]:
     return files
 
 
+def train_and_probe_seed(
+    config: dict[str, Any],
+    layers: list[str] | None,
+    probe: dict[str, Any],
+    label: str | None,
+    n_samples: int | None,
+    *,
+    run_dir: str,
+    device: str = "auto",
+    resume: bool = True,
+) -> dict[str, Any]:
+    """One grid cell of ``probe --model ... --seeds``: train one seed, probe its last checkpoint.
+
+    Parameters
+    ----------
+    config : dict
+        ``TrainConfig.to_dict()`` of the seed, its ``device`` None.
+    layers, label, n_samples
+        As in :func:`~sparsity_widgets.probe.probe_checkpoints`.
+    probe : dict
+        ``ProbeSettings.to_dict()``.
+    run_dir : str
+        The seed's run folder (``OUT/runs/seed_<seed>``).
+    device : str, default="auto"
+    resume : bool, default=True
+        Continue a stopped run (False: start over).
+
+    Returns
+    -------
+    dict
+        ``ProbeResult.to_dict()`` of this seed alone.
+    """
+    import torch
+
+    from ..grid import select_gpu
+    from ..probe import ProbeSettings, probe_checkpoints
+    from ..training import TrainConfig, train
+
+    device = select_gpu(device)  # "cuda:K" of a grid over several GPUs
+    run = train(TrainConfig.from_dict({**config, "device": device}), run_dir, resume=resume)
+    # The forest's numba threads can reset torch's (one OpenMP runtime): restore them, so
+    # that the next seed trains with the thread count of the first, as when every seed was
+    # trained before any was probed.
+    threads = torch.get_num_threads()
+    try:
+        result = probe_checkpoints(
+            [run.checkpoints[-1]],
+            layers=layers,
+            settings=ProbeSettings.from_dict(probe),
+            label=label,
+            n_samples=n_samples,
+            device=device,
+            progress=False,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    return result.to_dict()
+
+
+def _probe_seeds(args: argparse.Namespace, settings: Any, layers: list[str] | None) -> Any:
+    """Train and probe every seed of ``--seeds`` as cells of a grid; one ProbeResult."""
+    from ..grid import Cell, cell_path, error_path, run_grid
+    from ..probe import ProbeResult
+
+    grid = grid_options(args)
+    cells = [
+        Cell(
+            train_and_probe_seed,
+            {
+                "config": _train_config(args, seed).to_dict() | {"device": None},
+                "layers": layers,
+                "probe": settings.to_dict(),
+                "label": args.label,
+                "n_samples": args.n_samples,
+            },
+            {
+                "run_dir": str(args.out / "runs" / f"seed_{seed}"),
+                "device": args.device,
+                "resume": not args.no_resume,
+            },
+        )
+        for seed in args.seeds
+    ]
+    if args.no_resume:  # start over: the cells too
+        for cell in cells:
+            cell_path(args.out, cell).unlink(missing_ok=True)
+            error_path(args.out, cell).unlink(missing_ok=True)
+    parts = [
+        ProbeResult.from_dict(reply, source=cell_path(args.out, cell))
+        for reply, cell in zip(
+            run_grid(cells, args.out, desc="probe seeds", **grid), cells, strict=True
+        )
+    ]
+    samples = [part.settings["n_samples"] for part in parts]
+    first = parts[0]
+    return ProbeResult(
+        label=first.label,
+        model=first.model,
+        dataset=first.dataset,
+        settings={**first.settings, "n_samples": samples[0] if len(set(samples)) == 1 else samples},
+        runs=[run for part in parts for run in part.runs],
+    )
+
+
 def _run_probe(args: argparse.Namespace) -> None:
     from ..probe import probe_checkpoints
-    from ..training import train
 
     settings = _probe_settings(args)  # bad settings fail before any training
     if (args.checkpoint is None) == (args.model is None):
@@ -433,29 +540,26 @@ def _run_probe(args: argparse.Namespace) -> None:
             "probe needs either --checkpoint FILE [FILE ...] or --model NAME (trained here "
             "for each of --seeds); got " + ("both." if args.checkpoint else "neither.")
         )
+    layers = None if args.layers is None else [s.strip() for s in args.layers.split(",") if s]
     if args.checkpoint is not None:
+        if args.backend != "sequential" or args.scheduler is not None or args.gpus:
+            raise ValueError(
+                "--backend, --scheduler and --gpus apply to --model NAME --seeds (trained and "
+                "probed as a grid); got --checkpoint, which probes here."
+            )
         missing = [str(p) for p in args.checkpoint if not p.is_file()]
         if missing:
             raise ValueError(f"checkpoint file(s) not found: {', '.join(missing)}")
-        checkpoints = list(args.checkpoint)
+        result = probe_checkpoints(
+            list(args.checkpoint),
+            layers=layers,
+            settings=settings,
+            label=args.label,
+            n_samples=args.n_samples,
+            device=args.device,
+        )
     else:
-        checkpoints = []
-        for seed in args.seeds:
-            run = train(
-                _train_config(args, seed),
-                args.out / "runs" / f"seed_{seed}",
-                resume=not args.no_resume,
-            )
-            checkpoints.append(run.checkpoints[-1])
-    layers = None if args.layers is None else [s.strip() for s in args.layers.split(",") if s]
-    result = probe_checkpoints(
-        checkpoints,
-        layers=layers,
-        settings=settings,
-        label=args.label,
-        n_samples=args.n_samples,
-        device=args.device,
-    )
+        result = _probe_seeds(args, settings, layers)
     files = [result.to_json(args.out / "result.json")]
     try:
         files += _save_pictures(result, args.out)
@@ -474,6 +578,14 @@ def _run_study(args: argparse.Namespace) -> None:
     from .mnist1d import STUDIES, run_study
 
     baseline = _baseline_settings(args)
+    grid = grid_options(args)
+    if args.name in ("collapse", "width-reduction", "invariance") and (
+        args.backend != "sequential" or args.gpus
+    ):
+        raise ValueError(
+            "--backend and --gpus apply to the MNIST-1D studies (" + ", ".join(STUDIES) + ", "
+            f"all) for now; study {args.name!r} runs its cells one after another here."
+        )
     if baseline and args.name not in (*STUDIES, "all"):
         raise ValueError(
             "--baseline applies to the MNIST-1D studies (" + ", ".join(STUDIES) + ", all); "
@@ -515,6 +627,7 @@ def _run_study(args: argparse.Namespace) -> None:
             out_dir=args.out,
             probe_settings=ProbeSettings(n_jobs=args.n_jobs, **baseline),
             device=args.device,
+            **grid,
         )
         print(f"\n## {name} ({args.setting} setting)\n")
         print(result.markdown_table())
@@ -547,8 +660,17 @@ def run(args: argparse.Namespace) -> None:
     ------
     RunFolderInUseError
         At once, when another run holds ``--out``.
+    SystemExit
+        With status 1 when cells of a grid failed (each one's parameters are printed on
+        stderr; the others are saved and a rerun runs only the missing ones).
     """
+    from ..grid import GridError
+
     with hold_run_folder(args.out, option="--out"):
-        {"train": _run_train, "probe": _run_probe, "study": _run_study, "demo": _run_demo}[
-            args.command
-        ](args)
+        try:
+            {"train": _run_train, "probe": _run_probe, "study": _run_study, "demo": _run_demo}[
+                args.command
+            ](args)
+        except GridError as exc:  # some cells failed, the others are saved: exit status 1
+            print(f"sparsity-widgets {args.command}: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None

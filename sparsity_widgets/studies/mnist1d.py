@@ -6,8 +6,11 @@ probes every layer on the training set and reports alpha* per layer next to test
 
 Everything is cached under one output folder: a model is trained once per (variant, seed)
 and shared by every study that uses it (the base model appears in all five); training
-resumes from its last checkpoint and each probe is saved as soon as it is done, so an
-interrupted study restarts where it stopped.
+resumes from its last checkpoint and each (variant, seed) is a cell of a grid
+(:mod:`sparsity_widgets.grid`), saved in ``cells/<key>.json`` as soon as it is done, so an
+interrupted study restarts where it stopped. The cells run one after another by default, or on
+local processes or a Dask cluster (``backend=``); probes cached in ``probes/`` by earlier
+versions are read, not recomputed.
 
 Settings: ``"quick"`` (16 channels, 20 epochs: a CPU run) and ``"full"`` (32 channels,
 100 epochs, the paper's length).
@@ -23,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._io import atomic_write_text
 from .._run_lock import hold_run_folder
@@ -38,8 +40,10 @@ __all__ = [
     "Variant",
     "run_study",
     "run_variants",
+    "study_cells",
     "study_train_config",
     "study_variants",
+    "train_and_probe",
 ]
 
 STUDIES = ("activations", "batch-size", "stride", "batchnorm", "epochs")
@@ -332,6 +336,11 @@ def run_study(
     probe_settings: Any = None,
     device: str = "auto",
     progress: bool = True,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    gpus: int = 0,
 ) -> StudyResult:
     """Train (or reuse), probe and tabulate one MNIST-1D study.
 
@@ -347,6 +356,17 @@ def run_study(
     probe_settings : ProbeSettings, optional
     device : str, default="auto"
     progress : bool, default=True
+    backend : {"sequential", "loky", "dask"}, default="sequential"
+        Where the (variant, seed) cells run (see :func:`sparsity_widgets.grid.run_grid`).
+    workers : int, optional
+        Cells at once (loky, dask).
+    scheduler : str, optional
+        Address of a Dask scheduler to join (dask only).
+    threads : int, optional
+        numba / torch threads of each cell (default: ``cores // workers`` with loky and dask,
+        unchanged with sequential). Equal threads give equal results on every backend.
+    gpus : int, default=0
+        Spread the cells over this many GPUs, one cell per GPU at a time.
 
     Returns
     -------
@@ -369,7 +389,123 @@ def run_study(
         probe_settings=probe_settings,
         device=device,
         progress=progress,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        threads=threads,
+        gpus=gpus,
     )
+
+
+_DATA: dict[str, Any] = {}
+
+
+def _mnist1d() -> Any:
+    """MNIST-1D, loaded once per process (each grid worker loads its own copy)."""
+    if "mnist1d" not in _DATA:
+        from ..datasets import load_dataset
+
+        _DATA["mnist1d"] = load_dataset("mnist1d")
+    return _DATA["mnist1d"]
+
+
+def _probe_file(out_dir: Path, run_dir: Path, epoch: int, probe: dict[str, Any]) -> Path:
+    """Where studies before the grid runner cached a probe (still read, never written)."""
+    return out_dir / "probes" / f"{run_dir.name}-epoch{epoch}-{_key(probe)}.json"
+
+
+def train_and_probe(
+    config: dict[str, Any],
+    epoch: int,
+    probe: dict[str, Any],
+    *,
+    out_dir: str,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """One grid cell of a study: train (or reuse) one model and probe one of its checkpoints.
+
+    Parameters
+    ----------
+    config : dict
+        ``TrainConfig.to_dict()`` of the model, its ``device`` None (the run folder's key).
+    epoch : int
+        The checkpoint to probe.
+    probe : dict
+        ``ProbeSettings.to_dict()``.
+    out_dir : str
+        The study's folder: training in ``runs/<key>``; a probe cached in ``probes/`` by
+        earlier versions is read instead of probing again.
+    device : str, default="auto"
+        Also ``"cuda:K"``: GPU K (see :func:`sparsity_widgets.grid.select_gpu`).
+
+    Returns
+    -------
+    dict
+        ``SeedRun.to_dict()``: alpha* per layer and the accuracies.
+    """
+    from ..grid import select_gpu
+    from ..probe import ProbeSettings, SeedRun, probe_model
+    from ..training import TrainConfig, load_checkpoint, train
+
+    device = select_gpu(device)  # "cuda:K" of a grid over several GPUs
+    folder = Path(out_dir)
+    run_dir = folder / "runs" / _key(config)
+    legacy = _probe_file(folder, run_dir, epoch, probe)
+    if legacy.exists():
+        return SeedRun.from_json(legacy).to_dict()
+    data = _mnist1d()
+    train_config = TrainConfig.from_dict({**config, "device": device})
+    train(train_config, run_dir, data=data, progress=False)
+    checkpoint = run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
+    model, _, info = load_checkpoint(checkpoint)
+    history = info["history"]
+    run = probe_model(
+        model,
+        data.train,
+        settings=ProbeSettings.from_dict(probe),
+        seed=train_config.seed,
+        test_accuracy=history.test_accuracy[-1],
+        train_accuracy=history.train_accuracy[-1],
+        source=str(checkpoint),
+        epoch=epoch,
+        device=device,
+        progress=False,
+    )
+    return run.to_dict()
+
+
+def study_cells(
+    variants: list[Variant],
+    setting: StudySetting,
+    *,
+    out_dir: str | os.PathLike,
+    probe_settings: Any,
+    device: str = "auto",
+) -> list[Any]:
+    """The grid of a study: one :class:`~sparsity_widgets.grid.Cell` per (variant, seed),
+    variant-major.
+
+    Returns
+    -------
+    list of Cell
+    """
+    from ..grid import Cell
+
+    probe = probe_settings.to_dict()
+    return [
+        Cell(
+            train_and_probe,
+            {
+                "config": study_train_config(setting, variant, seed=seed).to_dict()
+                | {"device": None},
+                "epoch": variant.epoch or setting.epochs,
+                "probe": probe,
+            },
+            {"out_dir": os.fspath(out_dir), "device": device},
+        )
+        for variant in variants
+        for seed in setting.seeds
+    ]
 
 
 def run_variants(
@@ -382,8 +518,16 @@ def run_variants(
     probe_settings: Any = None,
     device: str = "auto",
     progress: bool = True,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    gpus: int = 0,
 ) -> StudyResult:
     """Train (or reuse) and probe the given variants of the MNIST-1D CNN over the seeds.
+
+    Each (variant, seed) is one cell of a grid (:func:`sparsity_widgets.grid.run_grid`), saved
+    in ``out_dir/cells/<key>.json`` as soon as it is done and skipped on a rerun.
 
     Parameters
     ----------
@@ -393,60 +537,48 @@ def run_variants(
     setting : StudySetting
     setting_name, out_dir, probe_settings, device, progress
         As in :func:`run_study`.
+    backend : {"sequential", "loky", "dask"}, default="sequential"
+    workers, scheduler, threads, gpus
+        As in :func:`sparsity_widgets.grid.run_grid`.
 
     Returns
     -------
     StudyResult
-    """
-    from ..datasets import load_dataset
-    from ..probe import ProbeResult, ProbeSettings, SeedRun, probe_model
-    from ..training import load_checkpoint, train
 
+    Raises
+    ------
+    GridError
+        When some (variant, seed) failed; the others are saved.
+    """
+    from ..grid import cell_path, check_backend, run_grid
+    from ..probe import ProbeResult, ProbeSettings, SeedRun
+
+    check_backend(backend, workers, scheduler, threads)
     probe_settings = probe_settings or ProbeSettings()
     out_dir = Path(out_dir)
     with hold_run_folder(out_dir):
-        data = load_dataset("mnist1d")
-        results = []
-        bar = tqdm(
-            total=len(variants) * len(setting.seeds),
-            desc=f"study {name}",
-            unit="model",
-            disable=not progress,
+        cells = study_cells(
+            variants, setting, out_dir=out_dir, probe_settings=probe_settings, device=device
         )
-        for variant in variants:
-            options = _model_options(setting, variant)
+        replies = run_grid(
+            cells,
+            out_dir,
+            backend=backend,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            gpus=gpus,
+            progress=progress,
+            desc=f"study {name}",
+        )
+        n_seeds = len(setting.seeds)
+        n_samples = len(_mnist1d().train)
+        results = []
+        for i, variant in enumerate(variants):
             runs = []
-            for seed in setting.seeds:
-                config = study_train_config(setting, variant, seed=seed, device=device)
-                run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
-                epoch = variant.epoch or setting.epochs
-                probe_file = (
-                    out_dir / "probes" / f"{run_dir.name}-epoch{epoch}-"
-                    f"{_key(probe_settings.to_dict())}.json"
-                )
-                if probe_file.exists():
-                    runs.append(SeedRun.from_json(probe_file))
-                    bar.update()
-                    continue
-                train(config, run_dir, data=data, progress=False)
-                checkpoint = run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
-                model, _, info = load_checkpoint(checkpoint)
-                history = info["history"]
-                run = probe_model(
-                    model,
-                    data.train,
-                    settings=probe_settings,
-                    seed=seed,
-                    test_accuracy=history.test_accuracy[-1],
-                    train_accuracy=history.train_accuracy[-1],
-                    source=str(checkpoint),
-                    epoch=epoch,
-                    device=device,
-                    progress=False,
-                )
-                atomic_write_text(probe_file, json.dumps(run.to_dict()) + "\n")
-                runs.append(run)
-                bar.update()
+            for k in range(i * n_seeds, (i + 1) * n_seeds):
+                at = Where.of("grid cell", cell_path(out_dir, cells[k]), _STUDY_HINT)
+                runs.append(SeedRun._parse(replies[k], at.key("result")))
             results.append(
                 ProbeResult(
                     label=variant.label,
@@ -454,8 +586,8 @@ def run_variants(
                     dataset="mnist1d",
                     settings={
                         **probe_settings.to_dict(),
-                        "n_samples": len(data.train),
-                        "model_options": options,
+                        "n_samples": n_samples,
+                        "model_options": _model_options(setting, variant),
                         "batch_size": variant.batch_size or setting.batch_size,
                         "epochs": setting.epochs,
                         "epoch_probed": variant.epoch or setting.epochs,
@@ -465,7 +597,6 @@ def run_variants(
                     runs=runs,
                 )
             )
-        bar.close()
         result = StudyResult(study=name, setting=setting_name, results=results)
         result.save(out_dir)
         return result
