@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -816,3 +817,55 @@ def test_prf_link_rule_fails_on_a_bare_link():
 @pytest.mark.parametrize("name", CHAPTERS + OTHER_PAGES)
 def test_proof_links_carry_their_text(name):
     assert check_prf_links((ROOT / f"{name}.md").read_text(encoding="utf-8")) == []
+
+
+# ----------------------------------------------- links whose text would be a title with TeX
+
+#: Sphinx writes a heading's TeX verbatim into a {ref} or {doc} link that takes the heading as
+#: its text (the page then shows "\alpha^*"); such links must carry their own text
+TEX_TITLE = re.compile(r"^#+ .*\$")
+TARGET_LINE = re.compile(r"^\((?P<label>[\w-]+)\)=$")
+
+
+def tex_titled_targets(pages: dict[str, str]) -> tuple[set[str], set[str]]:
+    """(labels right above a heading with TeX, page names whose title has TeX)."""
+    labels, docs = set(), set()
+    for name, text in pages.items():
+        lines = text.splitlines()
+        title = next((line for line in lines if line.startswith("# ")), "")
+        if TEX_TITLE.match(title):
+            docs.add(Path(name).name)
+        for above, line in pairwise(lines):
+            target = TARGET_LINE.match(above)
+            if target and TEX_TITLE.match(line):
+                labels.add(target.group("label"))
+    return labels, docs
+
+
+def check_tex_link_texts(text: str, labels: set[str], docs: set[str]) -> list[str]:
+    """Every {ref}/{doc} to a TeX-titled target gives its own link text."""
+    bare = re.finditer(r"\{(ref|doc)\}`([^`<]+)`", text)
+    return [
+        f"{{{m.group(1)}}}`{m.group(2)}` shows the target's TeX title"
+        for m in bare
+        if (m.group(1) == "ref" and m.group(2) in labels)
+        or (m.group(1) == "doc" and Path(m.group(2)).name in docs)
+    ]
+
+
+def test_tex_link_rule_fails_on_a_bare_link():
+    pages = {"book/a": "# How far $\\alpha$ moves\n\n(a-sec)=\n## The $\\tau$ part\n"}
+    labels, docs = tex_titled_targets(pages)
+    assert (labels, docs) == ({"a-sec"}, {"a"})
+    assert check_tex_link_texts("see {doc}`a` and {ref}`a-sec`", labels, docs) == [
+        "{doc}`a` shows the target's TeX title",
+        "{ref}`a-sec` shows the target's TeX title",
+    ]
+    assert check_tex_link_texts("see {doc}`A <a>`, {ref}`the part <a-sec>`", labels, docs) == []
+
+
+@pytest.mark.parametrize("name", CHAPTERS + OTHER_PAGES)
+def test_links_to_tex_titles_carry_their_text(name):
+    pages = {n: (ROOT / f"{n}.md").read_text(encoding="utf-8") for n in CHAPTERS + OTHER_PAGES}
+    labels, docs = tex_titled_targets(pages)
+    assert check_tex_link_texts(pages[name], labels, docs) == []
