@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,7 +116,14 @@ def one_hot_classes(target: np.ndarray) -> np.ndarray | None:
 @contextlib.contextmanager
 def _numba_threads(n_threads: int | None) -> Iterator[int]:
     """Use ``n_threads`` numba threads that take work in chunks of one iteration (dynamic
-    scheduling: on a shared machine a preempted thread does not hold the others up)."""
+    scheduling: on a shared machine a preempted thread does not hold the others up).
+
+    numba's OpenMP threading layer shares one OpenMP runtime with torch, so setting numba's
+    threads also sets torch's: torch's count is put back afterwards, and a model trained after a
+    probe in the same process trains with the threads it would have had before it.
+    """
+    torch = sys.modules.get("torch")
+    torch_before = torch.get_num_threads() if torch is not None else None
     before = numba.get_num_threads()
     if n_threads is None or n_threads < 1:
         n = numba.config.NUMBA_NUM_THREADS
@@ -128,6 +136,8 @@ def _numba_threads(n_threads: int | None) -> Iterator[int]:
     finally:
         numba.set_parallel_chunksize(chunksize)
         numba.set_num_threads(before)
+        if torch_before is not None and torch.get_num_threads() != torch_before:
+            torch.set_num_threads(torch_before)
 
 
 def build_forest_arrays(

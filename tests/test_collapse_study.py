@@ -150,6 +150,7 @@ def test_duplicate_runs_are_refused():
 # ------------------------------------------------------------------------- a tiny real run
 torch = pytest.importorskip("torch")
 
+from sparsity_widgets.grid import GridError  # noqa: E402
 from sparsity_widgets.probe import ProbeSettings  # noqa: E402
 from sparsity_widgets.studies import collapse_study  # noqa: E402
 from sparsity_widgets.studies.collapse_settings import (  # noqa: E402
@@ -208,8 +209,11 @@ def test_cells_hold_the_checkpoints_metrics_and_the_it_rule(tiny_study):
     out, result = tiny_study
     from sparsity_widgets.probe import CollapseOverTraining
 
-    (cell,) = sorted((out / "cells").glob("mnist1d-vanilla-seed0-*.json"))
-    data = json.loads(cell.read_text())
+    cells = [json.loads(f.read_text()) for f in sorted((out / "cells").glob("*.json"))]
+    (cell,) = [c for c in cells if c["parameters"]["variant"] == "vanilla"]
+    assert cell["function"] == "sparsity_widgets.studies.collapse_study:collapse_cell"
+    assert cell["parameters"]["seed"] == 0 and cell["parameters"]["train_threads"] == 1
+    data = cell["result"]
     over = CollapseOverTraining.from_dict(data["over"])
     accuracy = [p.train_accuracy for p in over.probes]
     want = next((e for e, a in zip(over.epochs, accuracy, strict=True) if a == 1.0), None)
@@ -246,15 +250,34 @@ def test_interrupted_study_computes_only_the_missing_cells(tmp_path, monkeypatch
         return real(task, variant, seed, *args, **kwargs)
 
     monkeypatch.setattr(collapse_study, "_run_cell", fail_on_svsl)
-    with pytest.raises(ValueError, match=r"mnist1d / svsl / seed 0 failed \(1 finished"):
+    with pytest.raises(GridError, match=r"1 of 2 grid cell\(s\) failed(.|\n)*svsl(.|\n)*stopped"):
         collapse_study.run_collapse_study(
             TINY, out_dir=tmp_path, probe_settings=FOREST, device="cpu", progress=False
         )
-    assert len(list((tmp_path / "cells").glob("*.json"))) == 1
+    assert len(list((tmp_path / "cells").glob("*[0-9a-f].json"))) == 1
+    assert len(list((tmp_path / "cells").glob("*.error.json"))) == 1
     collapse_study.run_collapse_study(
         TINY, out_dir=tmp_path, probe_settings=FOREST, device="cpu", progress=False
     )
     assert calls == ["vanilla", "svsl", "svsl"]
+
+
+@pytest.mark.slow
+def test_the_study_gives_the_same_json_on_loky(tiny_study, tmp_path):
+    """Two loky workers (one thread each) against the sequential run in this process: equal
+    summaries, since every cell trains with the grid's TRAIN_THREADS torch threads."""
+    out, result = tiny_study
+    other = collapse_study.run_collapse_study(
+        TINY,
+        out_dir=tmp_path,
+        probe_settings=FOREST,
+        device="cpu",
+        progress=False,
+        backend="loky",
+        workers=2,
+    )
+    assert other == result
+    assert (tmp_path / "collapse-tiny.json").read_text() == (out / "collapse-tiny.json").read_text()
 
 
 def test_settings_and_bad_input():
@@ -286,4 +309,4 @@ def test_cli_runs_the_study(tmp_path, monkeypatch, capsys):
     assert seen["setting"] == "quick" and seen["seeds"] == (0, 1)
     assert "| toy | vanilla |" in capsys.readouterr().out
     assert main(["study", "stride", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x")])
-    assert "--data-dir applies to `study collapse` only" in capsys.readouterr().err
+    assert "--data-dir applies to the studies collapse, good-bad" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import pytest
 
 from sparsity_widgets._schema import SavedResultError
 from sparsity_widgets.datasets import make_synthetic
+from sparsity_widgets.grid import GridError
 from sparsity_widgets.probe.score import ProbeSettings, score_layer
 from sparsity_widgets.studies import invariance
 from sparsity_widgets.studies.invariance import (
@@ -66,7 +67,7 @@ def test_tiny_setting_end_to_end(tiny):
         ("max_features", 1),
     ]
     assert [(r["transform"], r["value"]) for r in result.rows] == expected
-    assert len(list((folder / "runs" / "cells").rglob("*.json"))) == len(expected) * 2
+    assert len(list((folder / "runs" / "cells").glob("*.json"))) == len(expected) * 2
     for row in result.rows:
         assert len(row["alpha"]) == 2 and all(0 < a < 1 for a in row["alpha"])
         assert row["alpha_mean"] == pytest.approx(np.mean(row["alpha"]))  # default rel 1e-6
@@ -92,8 +93,8 @@ def test_a_rerun_reuses_every_cell_and_recomputes_a_missing_one(tiny, monkeypatc
     again = run_invariance_study(TINY, out_dir=folder.parent, progress=False)
     assert again.rows == first.rows and again.info["cells_computed_this_run"] == 0
     # the patch is live: a missing cell is recomputed, through score_cell
-    next((folder / "runs" / "cells").rglob("*-s1.json")).unlink()
-    with pytest.raises(AssertionError, match="recomputed"):
+    next(_cells(folder, seed=1)).unlink()
+    with pytest.raises(GridError, match=r"(?s)1 of 22 grid cell.*AssertionError: a finished cell"):
         run_invariance_study(TINY, out_dir=folder.parent, progress=False)
 
 
@@ -109,13 +110,53 @@ def test_a_cell_with_another_specification_is_recomputed(tiny, monkeypatch):
     monkeypatch.setattr(invariance, "score_cell", counting)
     run_invariance_study(replace(TINY, seeds=(0, 1, 2)), out_dir=folder.parent, progress=False)
     assert len(calls) == 11  # seed 2 of every (change, value); seeds 0 and 1 reused
-    cell = next((folder / "runs" / "cells").rglob("identity/none-s0.json"))
-    data = json.loads(cell.read_text())
-    data["spec"]["probe"]["max_depth"] = 7  # as if written with other forest settings
-    cell.write_text(json.dumps(data))
-    calls.clear()
-    run_invariance_study(replace(TINY, seeds=(0, 1, 2)), out_dir=folder.parent, progress=False)
+
+
+def _cells(folder, **parameters):
+    """The grid's cell files of the study whose parameters include ``parameters``."""
+    for path in sorted((folder / "runs" / "cells").glob("*.json")):
+        cell = json.loads(path.read_text())
+        if all(cell["parameters"][k] == v for k, v in parameters.items()):
+            yield path
+
+
+def _as_legacy_cell(folder, path):
+    """Move a grid cell to where the study saved cells before the grid runner (its layout and
+    schema), returning the new path."""
+    cell = json.loads(path.read_text())
+    spec = cell["parameters"]
+    legacy = invariance._cell_path(
+        folder / "runs" / "cells", spec["source"], spec["transform"], spec["value"], spec["seed"]
+    )
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    document = {"schema": invariance.CELL_SCHEMA, "spec": spec, "result": cell["result"]}
+    legacy.write_text(json.dumps(document))
+    path.unlink()
+    return legacy
+
+
+def test_cells_saved_before_the_grid_are_read_when_their_specification_matches(tiny, monkeypatch):
+    folder, first = tiny
+    legacy = _as_legacy_cell(folder, next(_cells(folder, transform="identity", seed=0)))
+    calls = []
+    real = invariance.score_cell
+
+    def counting(*args, **kwargs):
+        calls.append(args[2:4])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(invariance, "score_cell", counting)
+    again = run_invariance_study(TINY, out_dir=folder.parent, progress=False)
+    assert calls == [] and again.rows == first.rows  # read from the old file, not recomputed
+    assert again.info["cells_computed_this_run"] == 0
+    # one written with other forest settings is not this cell: recomputed
+    next(_cells(folder, transform="identity", seed=0)).unlink()
+    data = json.loads(legacy.read_text())
+    data["spec"]["probe"]["max_depth"] = 7
+    legacy.write_text(json.dumps(data))
+    again = run_invariance_study(TINY, out_dir=folder.parent, progress=False)
     assert calls == [("identity", None)]
+    assert again.rows[0]["alpha"] == first.rows[0]["alpha"]  # the same cell, recomputed
 
 
 def test_damaged_files_fail_naming_the_file_and_the_key(tiny):
@@ -143,12 +184,18 @@ def test_damaged_files_fail_naming_the_file_and_the_key(tiny):
         InvarianceResult.from_dict(data)
     with pytest.raises(SavedResultError, match="not a invariance study"):
         InvarianceResult.from_dict({"schema": "other"})
-    # a damaged cell stops the run with the cell's name and what to do
-    cell = next((folder / "runs" / "cells").rglob("rotation/1-s0.json"))
+    # a damaged cell of an earlier version stops the run with the cell's name and what to do
+    cell = _as_legacy_cell(folder, next(_cells(folder, transform="rotation", seed=0)))
     cell.write_text('{"schema": "sparsity_widgets.invariance_cell/1", "spec": {}')
     with pytest.raises(SavedResultError, match=r"1-s0\.json.*delete it"):
         read_cell(cell)
-    with pytest.raises(SavedResultError, match=r"1-s0\.json"):
+    with pytest.raises(GridError, match=r"(?s)rotation.*SavedResultError.*1-s0\.json.*delete it"):
+        run_invariance_study(TINY, out_dir=folder.parent, progress=False)
+    # and a damaged grid cell names its file
+    cell.unlink()
+    grid_cell = next(_cells(folder, transform="identity", seed=1))
+    grid_cell.write_text("{")
+    with pytest.raises(SavedResultError, match=grid_cell.name):
         run_invariance_study(TINY, out_dir=folder.parent, progress=False)
 
 
@@ -228,13 +275,31 @@ def test_the_study_command_runs_the_study(tmp_path, monkeypatch):
 
     seen = {}
 
-    def fake(setting, *, out_dir, seeds, n_jobs):
-        seen.update(setting=setting, out_dir=out_dir, seeds=seeds, n_jobs=n_jobs)
-        return run_invariance_study(TINY, out_dir=out_dir, progress=False)
+    def fake(setting, *, out_dir, seeds, n_jobs, **grid):
+        seen.update(setting=setting, out_dir=out_dir, seeds=seeds, n_jobs=n_jobs, **grid)
+        return run_invariance_study(TINY, out_dir=out_dir, progress=False, **grid)
 
     monkeypatch.setattr(invariance, "run_invariance_study", fake)
-    assert main(["study", "invariance", "--out", str(tmp_path), "--seeds", "0,1"]) == 0
-    assert seen == {"setting": "quick", "out_dir": tmp_path, "seeds": (0, 1), "n_jobs": None}
+    command = ["study", "invariance", "--out", str(tmp_path), "--seeds", "0,1"]
+    assert main([*command, "--backend", "loky", "--workers", "2"]) == 0
+    assert seen == {
+        "setting": "quick",
+        "out_dir": tmp_path,
+        "seeds": (0, 1),
+        "n_jobs": None,
+        "backend": "loky",
+        "workers": 2,
+        "scheduler": None,
+        "threads": None,
+    }
+    on_loky = (tmp_path / "invariance-custom" / "invariance.json").read_text()
+    # sequential here, in a fresh folder: every row the same but the measured seconds
+    assert main([*command[:2], "--out", str(tmp_path / "seq"), "--seeds", "0,1"]) == 0
+    on_sequential = (tmp_path / "seq" / "invariance-custom" / "invariance.json").read_text()
+    rows = [json.loads(text)["rows"] for text in (on_loky, on_sequential)]
+    for row in rows[0] + rows[1]:
+        row.pop("seconds")
+    assert rows[0] == rows[1]
     assert (tmp_path / "invariance-custom" / "invariance.json").is_file()
     assert main(["study", "invariance", "--out", str(tmp_path), "--data-dir", "x"]) != 0
 

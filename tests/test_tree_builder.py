@@ -484,3 +484,28 @@ def test_wavelet_forest_builder_parameter():
     bad[4, 0] = np.inf
     with pytest.raises(ValueError, match="NaN or infinite values \\(first in row 4\\)"):
         WaveletForest(builder="numba").fit(bad, y)
+
+
+def test_forest_threads_leave_torchs_thread_count_alone():
+    """numba's OpenMP layer shares torch's OpenMP runtime: before the fix, growing a forest with
+    numba's default threads moved torch from 1 thread to NUMBA_NUM_THREADS, so a model trained
+    after a probe in the same process trained differently. Run in a fresh process, since the
+    test suite's own torch and numba are already set up."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    script = (
+        "import torch, numpy as np\n"
+        "from sparsity_widgets.tree_builder import build_forest_arrays\n"
+        "torch.set_num_threads(1)\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.random((200, 3)); y = (X[:, 0] > 0.5).astype(float)[:, None]\n"
+        "build_forest_arrays(X, y, n_trees=2, max_depth=4, random_state=0, n_threads=None)\n"
+        "print(torch.get_num_threads())\n"
+    )
+    env = {**__import__("os").environ, "NUMBA_NUM_THREADS": "2", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "1"

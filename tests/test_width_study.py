@@ -109,3 +109,26 @@ def test_saved_study_supports_the_default_reduction():
         if width >= 512:  # "3 to 17 times less" in the docs
             ratios = [m["median_abs_shift"] / sparse["median_abs_shift"] for m in rotations]
             assert min(ratios) > 2.9
+
+
+@pytest.mark.slow
+def test_quick_study_on_loky_gives_the_same_rows_and_reuses_its_cells(quick_study, tmp_path):
+    """Each scored layer is a grid cell: two loky workers give the sequential run's alpha*
+    (timings aside: cells running at once share the cores), and a rerun scores nothing."""
+    import shutil
+
+    from sparsity_widgets.studies import run_width_study
+    from sparsity_widgets.studies.width_reduction import _layers
+
+    out, result = quick_study
+    assert len(list((out / "cells").glob("*.json"))) == len(_layers(WIDTH_SETTINGS["quick"]))
+    shutil.copytree(out / "runs", tmp_path / "runs")  # the trained models, not the cells
+    other = run_width_study("quick", out_dir=tmp_path, progress=False, backend="loky", workers=2)
+    assert other.info["timing"] == {"backend": "loky", "workers": 2, "threads": None}
+
+    def without_seconds(rows):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+    assert without_seconds(other.rows) == without_seconds(result.rows)
+    again = run_width_study("quick", out_dir=tmp_path, progress=False, backend="loky", workers=2)
+    assert again.rows == other.rows  # read back from cells/, timings included

@@ -176,6 +176,7 @@ def _cached_load(setting: ConvStudySetting, data_dir: str | None) -> Any:
 def conv_network(
     job: list[Any],
     setting: dict[str, Any],
+    train_threads: int = 1,
     *,
     out_dir: str,
     data_dir: str | None = None,
@@ -189,6 +190,8 @@ def conv_network(
     job : [arch, blocks, width]
     setting : dict
         The setting as ``asdict`` and JSON give it.
+    train_threads : int, default=1
+        torch threads while training (:data:`sparsity_widgets.grid.TRAIN_THREADS`).
     out_dir : str
         The study's folder (training runs under ``runs/``).
     data_dir : str, optional
@@ -200,7 +203,7 @@ def conv_network(
     dict
         The row (see :func:`run_conv_study`).
     """
-    from ..grid import select_gpu
+    from ..grid import select_gpu, training_threads
     from ..training import TrainConfig, train
     from .minimize import minimize_frame_potential
 
@@ -234,7 +237,8 @@ def conv_network(
             device=device,
         )
         run_dir = Path(out_dir) / "runs" / f"{conv.dataset}-{job[0]}-b{job[1]}-w{job[2]}-s{seed}"
-        run = train(config, run_dir, data=data, progress=False)
+        with training_threads(train_threads):
+            run = train(config, run_dir, data=data, progress=False)
         accuracy = run.history.test_accuracy
         errors.append(1.0 - float(np.mean(accuracy[-LAST_EPOCHS:])))
         final_errors.append(1.0 - accuracy[-1])
@@ -301,7 +305,7 @@ def run_conv_study(
         ``val_error`` is the test error averaged over the last :data:`LAST_EPOCHS` epochs and
         over the seeds (``val_errors`` per seed, ``final_errors`` at the last epoch).
     """
-    from ..grid import Cell, check_backend, run_grid
+    from ..grid import TRAIN_THREADS, Cell, check_backend, run_grid
     from .minimize import resolve_device
 
     check_backend(backend, workers, scheduler, threads)
@@ -322,7 +326,11 @@ def run_conv_study(
     jobs = _jobs(setting)
     context = {"out_dir": str(out_dir), "data_dir": data_dir, "device": device}
     cells = {
-        job: Cell(conv_network, {"job": list(job), "setting": described}, context)
+        job: Cell(
+            conv_network,
+            {"job": list(job), "setting": described, "train_threads": TRAIN_THREADS},
+            context,
+        )
         for job in jobs
         if job not in done
     }

@@ -17,10 +17,18 @@ from __future__ import annotations
 from .backends import BACKENDS, DaskMissingError, check_backend, open_backend
 from .cells import Cell, canonical_json, cell_path, error_path, read_result
 from .runner import GridError, failed_cells, run_grid
-from .worker import current_threads, gpu_device, select_gpu, thread_share
+from .worker import (
+    TRAIN_THREADS,
+    current_threads,
+    gpu_device,
+    select_gpu,
+    thread_share,
+    training_threads,
+)
 
 __all__ = [
     "BACKENDS",
+    "TRAIN_THREADS",
     "Cell",
     "DaskMissingError",
     "GridError",
@@ -36,4 +44,5 @@ __all__ = [
     "run_grid",
     "select_gpu",
     "thread_share",
+    "training_threads",
 ]

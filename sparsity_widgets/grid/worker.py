@@ -20,7 +20,24 @@ from typing import Any
 
 from .cells import Cell, resolve_function
 
-__all__ = ["current_threads", "gpu_device", "run_cell", "select_gpu", "thread_share"]
+__all__ = [
+    "TRAIN_THREADS",
+    "current_threads",
+    "gpu_device",
+    "run_cell",
+    "select_gpu",
+    "thread_share",
+    "training_threads",
+]
+
+TRAIN_THREADS = 1
+"""torch threads of every training run inside a grid cell, whatever the backend and share.
+
+Trained weights depend on torch's intra-op thread count (its CPU kernels split sums by thread),
+so a cell trained with the share of one backend would differ from the same cell on another.
+The forest's numba threads do not change its result and keep the worker's share. Cells put this
+number among their parameters, so it is part of their key.
+"""
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -128,6 +145,27 @@ def _hold_gpu(device: Any) -> Iterator[None]:
     name = device.replace(":", "-")
     with FileLock(os.path.join(tempfile.gettempdir(), f"sparsity-widgets-{name}.lock")):
         yield
+
+
+@contextlib.contextmanager
+def training_threads(n: int = TRAIN_THREADS) -> Iterator[None]:
+    """Train with ``n`` torch threads, then restore torch's count.
+
+    Parameters
+    ----------
+    n : int, default=TRAIN_THREADS
+        At least 1.
+    """
+    import torch
+
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"train_threads must be an integer >= 1; got {n!r}.")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def current_threads() -> int | None:

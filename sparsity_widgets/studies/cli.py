@@ -254,6 +254,7 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     add_probe_options(probe)
 
     from .mnist1d import SETTINGS, STUDIES
+    from .networks import NETWORK_STUDIES
 
     study = sub.add_parser(
         "study",
@@ -262,8 +263,16 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
     )
     study.add_argument(
         "name",
-        choices=[*STUDIES, "all", "width-reduction", "collapse", "invariance"],
-        help="which study (all: the five MNIST-1D studies; width-reduction: time and alpha* "
+        choices=[
+            *STUDIES,
+            "all",
+            "width-reduction",
+            "collapse",
+            "invariance",
+            *NETWORK_STUDIES,
+        ],
+        help="which study (all: the five MNIST-1D studies; good-bad, vgg-depth, "
+        "phase-retrieval: the paper's Sec. 4.2 on image networks; width-reduction: time and alpha* "
         "change of each width reduction against the full width; collapse: NCC mismatch, NC1 "
         "and alpha* per layer, vanilla against SVSL training; invariance: how far alpha* moves "
         "under rotations, embeddings, n and the forest's settings)",
@@ -279,8 +288,9 @@ def add_parsers(sub: Any, add_probe_options: Callable[[argparse.ArgumentParser],
         "--data-dir",
         type=Path,
         default=None,
-        help="folder of the image data sets (collapse --setting full: MNIST, Fashion-MNIST, "
-        "CIFAR-10, STL-10 in their official formats)",
+        help="folder of the image data sets in their official formats (--setting full of "
+        "collapse: MNIST, Fashion-MNIST, CIFAR-10, STL-10; of good-bad: Fashion-MNIST; of "
+        "vgg-depth: CIFAR-10; of phase-retrieval: MNIST)",
     )
     _add_baseline_options(study)
     add_grid_arguments(study, "(variant, seed) cells of the MNIST-1D studies")
@@ -433,6 +443,7 @@ def train_and_probe_seed(
     probe: dict[str, Any],
     label: str | None,
     n_samples: int | None,
+    train_threads: int = 1,
     *,
     run_dir: str,
     device: str = "auto",
@@ -448,6 +459,8 @@ def train_and_probe_seed(
         As in :func:`~sparsity_widgets.probe.probe_checkpoints`.
     probe : dict
         ``ProbeSettings.to_dict()``.
+    train_threads : int, default=1
+        torch threads while training (:data:`sparsity_widgets.grid.TRAIN_THREADS`).
     run_dir : str
         The seed's run folder (``OUT/runs/seed_<seed>``).
     device : str, default="auto"
@@ -459,36 +472,28 @@ def train_and_probe_seed(
     dict
         ``ProbeResult.to_dict()`` of this seed alone.
     """
-    import torch
-
-    from ..grid import select_gpu
+    from ..grid import select_gpu, training_threads
     from ..probe import ProbeSettings, probe_checkpoints
     from ..training import TrainConfig, train
 
     device = select_gpu(device)  # "cuda:K" of a grid over several GPUs
-    run = train(TrainConfig.from_dict({**config, "device": device}), run_dir, resume=resume)
-    # The forest's numba threads can reset torch's (one OpenMP runtime): restore them, so
-    # that the next seed trains with the thread count of the first, as when every seed was
-    # trained before any was probed.
-    threads = torch.get_num_threads()
-    try:
-        result = probe_checkpoints(
-            [run.checkpoints[-1]],
-            layers=layers,
-            settings=ProbeSettings.from_dict(probe),
-            label=label,
-            n_samples=n_samples,
-            device=device,
-            progress=False,
-        )
-    finally:
-        torch.set_num_threads(threads)
+    with training_threads(train_threads):
+        run = train(TrainConfig.from_dict({**config, "device": device}), run_dir, resume=resume)
+    result = probe_checkpoints(
+        [run.checkpoints[-1]],
+        layers=layers,
+        settings=ProbeSettings.from_dict(probe),
+        label=label,
+        n_samples=n_samples,
+        device=device,
+        progress=False,
+    )
     return result.to_dict()
 
 
 def _probe_seeds(args: argparse.Namespace, settings: Any, layers: list[str] | None) -> Any:
     """Train and probe every seed of ``--seeds`` as cells of a grid; one ProbeResult."""
-    from ..grid import Cell, cell_path, error_path, run_grid
+    from ..grid import TRAIN_THREADS, Cell, cell_path, error_path, run_grid
     from ..probe import ProbeResult
 
     grid = grid_options(args)
@@ -501,6 +506,7 @@ def _probe_seeds(args: argparse.Namespace, settings: Any, layers: list[str] | No
                 "probe": settings.to_dict(),
                 "label": args.label,
                 "n_samples": args.n_samples,
+                "train_threads": TRAIN_THREADS,
             },
             {
                 "run_dir": str(args.out / "runs" / f"seed_{seed}"),
@@ -576,19 +582,20 @@ def _run_probe(args: argparse.Namespace) -> None:
 def _run_study(args: argparse.Namespace) -> None:
     from ..probe import ProbeSettings
     from .mnist1d import STUDIES, run_study
+    from .networks import NETWORK_STUDIES
 
     baseline = _baseline_settings(args)
     grid = grid_options(args)
-    if args.name in ("collapse", "width-reduction", "invariance") and (
-        args.backend != "sequential" or args.gpus
-    ):
+    if args.name == "width-reduction" and args.gpus:
         raise ValueError(
-            "--backend and --gpus apply to the MNIST-1D studies (" + ", ".join(STUDIES) + ", "
-            f"all) for now; study {args.name!r} runs its cells one after another here."
+            "--gpus does not apply to study 'width-reduction', which trains its two models "
+            f"before the grid and scores layers on the CPU; got --gpus {args.gpus}."
         )
-    if baseline and args.name not in (*STUDIES, "all"):
+    if baseline and args.name not in (*STUDIES, "all", *NETWORK_STUDIES):
         raise ValueError(
-            "--baseline applies to the MNIST-1D studies (" + ", ".join(STUDIES) + ", all); "
+            "--baseline applies to the MNIST-1D studies (" + ", ".join(STUDIES) + ", all) and to "
+            + ", ".join(NETWORK_STUDIES)
+            + "; "
             f"got study {args.name!r}."
         )
     if args.name == "invariance":
@@ -605,16 +612,38 @@ def _run_study(args: argparse.Namespace) -> None:
             data_dir=args.data_dir,
             probe_settings=ProbeSettings(n_jobs=args.n_jobs),
             device=args.device,
+            **grid,
         )
         print(result.markdown())
         print(f"\nwrote {args.out / f'collapse-{result.setting}.json'}, .md and .png")
         return
+    if args.name in NETWORK_STUDIES:
+        from .networks import run_network_study
+
+        result = run_network_study(
+            args.name,
+            setting=args.setting,
+            seeds=args.seeds,
+            out_dir=args.out,
+            data_dir=args.data_dir,
+            probe_settings=ProbeSettings(n_jobs=args.n_jobs, **baseline),
+            device=args.device,
+            **grid,
+        )
+        print(result.markdown_table())
+        print(f"wrote {args.out / (args.name + '.json')}, .md and .png")
+        return
     if args.data_dir is not None:
-        raise ValueError(f"--data-dir applies to `study collapse` only; got study {args.name!r}.")
+        raise ValueError(
+            "--data-dir applies to the studies collapse, "
+            + ", ".join(NETWORK_STUDIES)
+            + f" only; got study {args.name!r}."
+        )
     if args.name == "width-reduction":
         from .width_reduction import run_width_study
 
-        result = run_width_study(args.setting, out_dir=args.out)
+        grid.pop("gpus")
+        result = run_width_study(args.setting, out_dir=args.out, **grid)
         print(result.markdown_table())
         print(f"\nwrote {args.out / 'width-reduction.json'}")
         return

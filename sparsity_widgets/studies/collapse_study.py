@@ -5,10 +5,12 @@ train with a checkpoint per ``checkpoint_every`` epochs; probe every checkpoint 
 mismatch Lambda^j on train and test, NC1 and the class-mean pictures
 (:func:`~sparsity_widgets.probe.probe_collapse_checkpoints`); find the interpolation threshold
 (IT) from the checkpoints; score alpha* of every layer at the IT and at the end
-(:func:`~sparsity_widgets.probe.probe_model`). Each finished (task, variant, seed) is written
-at once to ``OUT/cells/<key>.json`` (the full per-checkpoint metrics) and skipped on a rerun;
-training resumes from its checkpoints, so an interrupted study restarts where it stopped. The
-summary, its tables and figures go to ``OUT/collapse-<setting>.json``, ``.md`` and ``.png``.
+(:func:`~sparsity_widgets.probe.probe_model`). Each (task, variant, seed) is a cell of a grid
+(:mod:`sparsity_widgets.grid`): written at once to ``OUT/cells/<key>.json`` (the full
+per-checkpoint metrics) and skipped on a rerun; training resumes from its checkpoints, so an
+interrupted study restarts where it stopped, and the cells run one after another, on local
+processes or on a Dask cluster. The summary, its tables and figures go to
+``OUT/collapse-<setting>.json``, ``.md`` and ``.png``.
 """
 
 from __future__ import annotations
@@ -19,18 +21,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
-from .._io import atomic_write_text
 from .._run_lock import hold_run_folder
 from .._schema import Where, read_json, require
 from .collapse_run import CollapseRun
 from .collapse_settings import VARIANTS, CollapseSetting, CollapseTask, collapse_setting
 
-__all__ = ["run_collapse_study"]
+__all__ = ["collapse_cell", "run_collapse_study"]
 
 _CELL_SCHEMA = "sparsity_widgets.collapse_study_cell/1"
 _CELL_HINT = "Delete the file; the study recomputes that cell from its checkpoints."
+_DATA: dict[str, Any] = {}
 
 
 def _key(payload: dict[str, Any]) -> str:
@@ -74,8 +74,11 @@ def _run_cell(
     task: CollapseTask,
     variant: str,
     seed: int,
-    setting: CollapseSetting,
     *,
+    n_alpha_samples: int | None,
+    picture_every: int,
+    with_pictures: bool,
+    train_threads: int,
     data: Any,
     out_dir: Path,
     probe_settings: Any,
@@ -83,6 +86,7 @@ def _run_cell(
     data_dir: Any,
 ) -> tuple[CollapseRun, Any]:
     """Train (or resume) one network, probe its checkpoints; (summary, CollapseOverTraining)."""
+    from ..grid import training_threads
     from ..models import probe_points
     from ..probe import probe_collapse_checkpoints
     from ..training import load_checkpoint, train
@@ -90,17 +94,18 @@ def _run_cell(
 
     config = task.train_config(variant, seed, device=device, data_dir=data_dir)
     run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
-    run = train(config, run_dir, data=data, progress=False)
+    with training_threads(train_threads):
+        run = train(config, run_dir, data=data, progress=False)
     layers = ["input", *(name for name, _ in probe_points(run.model))]
     over = probe_collapse_checkpoints(
         run.checkpoints, layers=layers, data=data, device=device, progress=False
     )
     it_epoch, _ = over.checkpoint_interpolation()
     alpha_data = data.train
-    if setting.n_alpha_samples is not None and len(alpha_data) > setting.n_alpha_samples:
+    if n_alpha_samples is not None and len(alpha_data) > n_alpha_samples:
         from ..probe.collapse_epochs import _subset
 
-        alpha_data = _subset(alpha_data, setting.n_alpha_samples)
+        alpha_data = _subset(alpha_data, n_alpha_samples)
     alphas = {}
     for epoch in sorted({it_epoch, over.end_epoch}):
         path = checkpoint_path(run_dir, epoch)
@@ -123,25 +128,107 @@ def _run_cell(
         alpha_it=alphas[it_epoch],
         alpha_end=alphas[over.end_epoch],
         history_test_accuracy=run.history.test_accuracy,
-        picture_every=setting.picture_every,
-        with_pictures=seed == setting.seeds[0],
+        picture_every=picture_every,
+        with_pictures=with_pictures,
     )
     return summary, over
 
 
-def _cell_file(out_dir: Path, task: CollapseTask, variant: str, seed: int, probe: Any) -> Path:
+def _task(task: dict[str, Any]) -> CollapseTask:
+    """The task of a cell, from its JSON parameters (lists back to tuples)."""
+    return CollapseTask(
+        **{k: tuple(v) if k == "svsl_layers" else v for k, v in task.items()}  # type: ignore[arg-type]
+    )
+
+
+def _legacy_cell_file(
+    out_dir: Path, task: CollapseTask, variant: str, seed: int, probe: Any
+) -> Path:
+    """Where studies before the grid runner saved a cell (still read, never written)."""
     from dataclasses import asdict
 
     payload = {"task": asdict(task), "variant": variant, "seed": seed, "probe": probe}
     return out_dir / "cells" / f"{task.dataset}-{variant}-seed{seed}-{_key(payload)}.json"
 
 
-def _read_cell(path: Path) -> CollapseRun:
-    at = Where.of("NCC study cell", path, _CELL_HINT)
-    data = read_json(path, at)
-    if data.get("schema") != _CELL_SCHEMA:
-        raise at.key("schema").error(repr(_CELL_SCHEMA), repr(data.get("schema")))
-    return CollapseRun.from_dict(require(data, "summary", "object", at), at.key("summary"))
+def _check_cell(data: Any, at: Where) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.get("schema") != _CELL_SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise at.key("schema").error(repr(_CELL_SCHEMA), repr(found))
+    return data
+
+
+def collapse_cell(
+    task: dict[str, Any],
+    variant: str,
+    seed: int,
+    n_alpha_samples: int | None,
+    picture_every: int,
+    with_pictures: bool,
+    probe: dict[str, Any],
+    train_threads: int = 1,
+    *,
+    out_dir: str,
+    data_dir: str | None = None,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """One grid cell of the NCC study: train (or resume) one network and probe it.
+
+    Parameters
+    ----------
+    task : dict
+        ``dataclasses.asdict`` of a :class:`~.collapse_settings.CollapseTask`.
+    variant : {"vanilla", "svsl"}
+    seed : int
+    n_alpha_samples : int or None
+        Training samples of the alpha* probe (None: all).
+    picture_every : int
+        Keep the class-mean pictures of every this many epochs.
+    with_pictures : bool
+        Keep pictures at all (the first seed of a setting does).
+    probe : dict
+        ``ProbeSettings.to_dict()`` of the alpha* probe.
+    train_threads : int, default=1
+        torch threads while training (:data:`sparsity_widgets.grid.TRAIN_THREADS`).
+    out_dir : str
+        The study's folder (training in ``runs/``).
+    data_dir : str, optional
+        Folder of the image data sets.
+    device : str, default="auto"
+        Also ``"cuda:K"``, GPU K of a grid over several GPUs.
+
+    Returns
+    -------
+    dict
+        ``{"schema", "summary": CollapseRun.to_dict(), "over": CollapseOverTraining.to_dict()}``.
+    """
+    from ..grid import select_gpu
+    from ..probe import ProbeSettings
+
+    device = select_gpu(device)
+    folder = Path(out_dir)
+    collapse_task = _task(task)
+    legacy = _legacy_cell_file(folder, collapse_task, variant, seed, probe)
+    if legacy.exists():
+        return _check_cell(
+            read_json(legacy, Where.of("NCC study cell", legacy, _CELL_HINT)),
+            Where.of("NCC study cell", legacy, _CELL_HINT),
+        )
+    summary, over = _run_cell(
+        collapse_task,
+        variant,
+        seed,
+        n_alpha_samples=n_alpha_samples,
+        picture_every=picture_every,
+        with_pictures=with_pictures,
+        train_threads=train_threads,
+        data=_load_data(collapse_task, data_dir, _DATA),
+        out_dir=folder,
+        probe_settings=ProbeSettings.from_dict(probe),
+        device=device,
+        data_dir=data_dir,
+    )
+    return {"schema": _CELL_SCHEMA, "summary": summary.to_dict(), "over": over.to_dict()}
 
 
 def run_collapse_study(
@@ -153,6 +240,11 @@ def run_collapse_study(
     probe_settings: Any = None,
     device: str = "auto",
     progress: bool = True,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    gpus: int = 0,
 ) -> Any:
     """Train, probe and summarise the NCC study; resumes from ``out_dir``.
 
@@ -171,6 +263,8 @@ def run_collapse_study(
     device : {"auto", "cpu", "cuda"}, default="auto"
     progress : bool, default=True
         One progress bar over the (task, variant, seed) cells.
+    backend, workers, scheduler, threads, gpus
+        Where the cells run, as in :func:`sparsity_widgets.grid.run_grid`.
 
     Returns
     -------
@@ -179,50 +273,68 @@ def run_collapse_study(
     Raises
     ------
     ValueError
-        An unknown setting, bad seeds, the full setting without ``data_dir``, or a
-        :class:`~sparsity_widgets.training.TrainConfig` / probe error.
+        An unknown setting, bad seeds, the full setting without ``data_dir``, or a bad grid
+        option.
+    GridError
+        When some networks failed (a :class:`~sparsity_widgets.training.TrainConfig` or probe
+        error, say); the others are saved, and a rerun computes only the missing ones.
     RunFolderInUseError
         When another run holds ``out_dir``.
     """
+    from dataclasses import asdict
+
+    from ..grid import TRAIN_THREADS, Cell, cell_path, check_backend, run_grid
     from ..probe import ProbeSettings
     from .collapse_result import CollapseStudyResult
 
+    check_backend(backend, workers, scheduler, threads)
     setting = collapse_setting(setting, seeds)
     _check_data_dir(setting, data_dir)
     probe_settings = probe_settings or ProbeSettings()
     out_dir = Path(out_dir)
-    cells = [(t, v, s) for t in setting.tasks for v in VARIANTS for s in setting.seeds]
-    data_cache: dict[str, Any] = {}
-    runs = []
+    context = {
+        "out_dir": os.fspath(out_dir),
+        "data_dir": None if data_dir is None else os.fspath(data_dir),
+        "device": device,
+    }
+    cells = [
+        Cell(
+            collapse_cell,
+            {
+                "task": asdict(task),
+                "variant": variant,
+                "seed": seed,
+                "n_alpha_samples": setting.n_alpha_samples,
+                "picture_every": setting.picture_every,
+                "with_pictures": seed == setting.seeds[0],
+                "probe": probe_settings.to_dict(),
+                "train_threads": TRAIN_THREADS,
+            },
+            context,
+        )
+        for task in setting.tasks
+        for variant in VARIANTS
+        for seed in setting.seeds
+    ]
     with hold_run_folder(out_dir):
-        bar = tqdm(cells, desc="NCC study", unit="network", disable=not progress)
-        for task, variant, seed in bar:
-            bar.set_postfix_str(f"{task.dataset} {variant} seed {seed}")
-            path = _cell_file(out_dir, task, variant, seed, probe_settings.to_dict())
-            if path.exists():
-                runs.append(_read_cell(path))
-                continue
-            try:
-                summary, over = _run_cell(
-                    task,
-                    variant,
-                    seed,
-                    setting,
-                    data=_load_data(task, data_dir, data_cache),
-                    out_dir=out_dir,
-                    probe_settings=probe_settings,
-                    device=device,
-                    data_dir=data_dir,
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    f"NCC study: the network {task.dataset} / {variant} / seed {seed} failed "
-                    f"({len(runs)} finished networks are saved in {out_dir / 'cells'}): {exc}"
-                ) from exc
-            cell = {"schema": _CELL_SCHEMA, "summary": summary.to_dict(), "over": over.to_dict()}
-            atomic_write_text(path, json.dumps(cell) + "\n")
-            runs.append(summary)
-        bar.close()
+        replies = run_grid(
+            cells,
+            out_dir,
+            backend=backend,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            gpus=gpus,
+            progress=progress,
+            desc="NCC study",
+        )
+        runs = []
+        for cell, reply in zip(cells, replies, strict=True):
+            at = Where.of("NCC study cell", cell_path(out_dir, cell), _CELL_HINT).key("result")
+            data = _check_cell(reply, at)
+            runs.append(
+                CollapseRun.from_dict(require(data, "summary", "object", at), at.key("summary"))
+            )
         result = CollapseStudyResult(setting=setting.name, runs=tuple(runs))
         result.save(out_dir)
     return result

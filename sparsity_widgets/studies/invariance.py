@@ -67,7 +67,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._io import atomic_write, atomic_write_text
 from .._run_lock import hold_run_folder
@@ -551,11 +550,6 @@ def read_cell(path: str | os.PathLike) -> dict[str, Any]:
     return {"spec": spec, "result": result}
 
 
-def _write_cell(path: Path, spec: dict[str, Any], result: dict[str, Any]) -> None:
-    text = json.dumps({"schema": CELL_SCHEMA, "spec": spec, "result": result}, indent=1)
-    atomic_write_text(path, text + "\n")
-
-
 def _spec(source: _Source, transform: str, value: Any, seed: int, probe: dict) -> dict[str, Any]:
     return json.loads(
         json.dumps(
@@ -600,6 +594,94 @@ def _resolve_setting(setting: str | InvarianceSetting) -> tuple[str, InvarianceS
     return name, INVARIANCE_SETTINGS[name]
 
 
+_SOURCES: dict[str, dict[str, _Source]] = {}
+
+
+def _sources_of(config: InvarianceSetting, cache: Path) -> dict[str, _Source]:
+    """The sources of a setting, loaded once per process from the study's cache (the CNN's
+    features are cached there by the run before any cell starts)."""
+    key = json.dumps([config.to_dict(), os.fspath(cache)], sort_keys=True)
+    if key not in _SOURCES:
+        _SOURCES[key] = {s.name: s for s in _load_sources(config, cache, {})}
+    return _SOURCES[key]
+
+
+def _legacy_cell(cache: Path, spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The result of a cell saved by studies before the grid runner, when its specification
+    is this one (read, never written)."""
+    path = _cell_path(
+        cache / "cells", spec["source"], spec["transform"], spec["value"], spec["seed"]
+    )
+    if not path.exists():
+        return None
+    cell = read_cell(path)
+    return cell["result"] if cell["spec"] == spec else None
+
+
+def invariance_cell(
+    source: str,
+    data: dict[str, Any],
+    transform: str,
+    value: Any,
+    seed: int,
+    probe: dict[str, Any],
+    *,
+    setting: dict[str, Any],
+    cache: str,
+    n_jobs: int | None = None,
+) -> dict[str, Any]:
+    """One grid cell of the study: one change of one source with one seed, then alpha*.
+
+    Parameters
+    ----------
+    source : str
+        A name of ``setting["sources"]``.
+    data : dict
+        What the source is (its data set, layer, CNN key); part of the cell's key.
+    transform : str
+        One of :data:`TRANSFORMS`.
+    value : Any
+        The change's value; None for ``"identity"``.
+    seed : int
+        Seed of the change and of the forest.
+    probe : dict
+        ``ProbeSettings.to_dict()`` without ``n_jobs`` and ``random_state``.
+    setting : dict
+        ``InvarianceSetting.to_dict()``, to load the sources (outside the key: ``data`` says
+        what the source is, so a cell is reused by a setting with other seeds or values).
+    cache : str
+        The study's ``runs/`` folder (the CNN, its features, the MNIST-1D pool).
+    n_jobs : int or None
+        Threads for growing the trees; the score does not depend on it.
+
+    Returns
+    -------
+    dict
+        As :func:`score_cell`.
+    """
+    from ..probe.score import ProbeSettings
+
+    folder = Path(cache)
+    spec = {
+        "source": source,
+        "data": data,
+        "transform": transform,
+        "value": value,
+        "seed": seed,
+        "probe": probe,
+    }
+    earlier = _legacy_cell(folder, spec)
+    if earlier is not None:
+        return earlier
+    config = InvarianceSetting(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in setting.items()}
+    )
+    origin = _sources_of(config, folder)[source]
+    X, y = origin.sample(value, seed) if transform == "n" else (origin.X, origin.y)
+    base = ProbeSettings.from_dict({**probe, "n_jobs": n_jobs})
+    return score_cell(X, y, transform, value, seed, base)
+
+
 def run_invariance_study(
     setting: str | InvarianceSetting = "quick",
     *,
@@ -607,8 +689,18 @@ def run_invariance_study(
     seeds: tuple[int, ...] | None = None,
     n_jobs: int | None = None,
     progress: bool = True,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
 ) -> InvarianceResult:
     """Run (or resume) the study and save its JSON, Markdown and figures.
+
+    The sources are prepared here (the CNN trained and its features cached); then every
+    (source, change, value, seed) is a cell of a grid (:func:`sparsity_widgets.grid.run_grid`),
+    saved in ``runs/cells/<key>.json`` and skipped on a rerun. Cells saved by earlier versions
+    (``runs/cells/<source>/<change>/<value>-s<seed>.json``) are read when their specification
+    matches.
 
     Parameters
     ----------
@@ -623,13 +715,17 @@ def run_invariance_study(
         Threads for growing the trees (see :class:`~sparsity_widgets.WaveletForest`); the
         scores do not depend on it.
     progress : bool, default=True
+    backend, workers, scheduler, threads
+        Where the cells run, as in :func:`sparsity_widgets.grid.run_grid`.
 
     Returns
     -------
     InvarianceResult
     """
+    from ..grid import Cell, check_backend, run_grid
     from ..probe.score import ProbeSettings
 
+    check_backend(backend, workers, scheduler, threads)
     name, config = _resolve_setting(setting)
     if seeds is not None:
         config = replace(config, seeds=tuple(seeds))
@@ -642,33 +738,42 @@ def run_invariance_study(
         timings: dict[str, float] = {}
         sources = _load_sources(config, cache, timings)
         plans = [(source, _plan(source, config, base.max_width)) for source in sources]
-        total = sum(len(plan) for _, plan in plans) * len(config.seeds)
-        bar = tqdm(total=total, desc="invariance cells", unit="cell", disable=not progress)
-        rows, computed = [], 0
+        if any(
+            s.kind == "mnist1d input" and any(t == "n" and v > _MNIST1D_TRAIN for t, v in plan)
+            for s, plan in plans
+        ):
+            _mnist1d_pool(config, cache, timings)  # once, before the cells that draw from it
+        context = {"setting": config.to_dict(), "cache": os.fspath(cache), "n_jobs": n_jobs}
+        cells = [
+            Cell(invariance_cell, _spec(source, transform, value, seed, probe), context)
+            for source, plan in plans
+            for transform, value in plan
+            for seed in config.seeds
+        ]
+        computed = []
+        replies = run_grid(
+            cells,
+            cache,
+            backend=backend,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            progress=progress,
+            desc="invariance cells",
+            # a cell read from an earlier version's file is not computed
+            on_result=lambda cell, _: computed.append(_legacy_cell(cache, cell.parameters) is None),
+        )
+        rows, k = [], 0
         for source, plan in plans:
             for transform, value in plan:
-                results = []
-                for seed in config.seeds:
-                    path = _cell_path(cache / "cells", source.name, transform, value, seed)
-                    spec = _spec(source, transform, value, seed, probe)
-                    if path.exists():
-                        cell = read_cell(path)
-                        if cell["spec"] == spec:
-                            results.append(cell["result"])
-                            bar.update()
-                            continue
-                    X, y = source.sample(value, seed) if transform == "n" else (source.X, source.y)
-                    result = score_cell(X, y, transform, value, seed, base)
-                    _write_cell(path, spec, result)
-                    results.append(result)
-                    computed += 1
-                    bar.update()
+                results = replies[k : k + len(config.seeds)]
+                k += len(config.seeds)
                 rows.append(_aggregate(source, transform, value, results))
-        bar.close()
+        total = len(cells)
         info = {
             "command": f"sparsity-widgets study invariance --setting {name}",
             "probe_function": "sparsity_widgets.probe.score_layer",
-            "cells_computed_this_run": computed,
+            "cells_computed_this_run": sum(computed),
             "cells_total": total,
             "cell_seconds_total": float(sum(sum(r["seconds"]) for r in rows)),
             "run_seconds": time.perf_counter() - start,
@@ -715,9 +820,20 @@ def _cpu_seconds() -> float:
 def run_invariance_cli(args: argparse.Namespace) -> None:
     """``sparsity-widgets study invariance``: run, print the summary, name the files."""
     if args.data_dir is not None:
-        raise ValueError(f"--data-dir applies to `study collapse` only; got study {args.name!r}.")
+        raise ValueError(
+            "--data-dir applies to the studies collapse, good-bad, vgg-depth, phase-retrieval "
+            f"only; got study {args.name!r}."
+        )
+    from ..grid.cli_args import grid_options
+
+    grid = grid_options(args)
+    if grid.pop("gpus"):
+        raise ValueError(
+            "--gpus does not apply to study 'invariance', which scores features on the CPU; "
+            f"got --gpus {args.gpus}."
+        )
     result = run_invariance_study(
-        args.setting, out_dir=args.out, seeds=args.seeds, n_jobs=args.n_jobs
+        args.setting, out_dir=args.out, seeds=args.seeds, n_jobs=args.n_jobs, **grid
     )
     print(result.markdown_summary())
     folder = Path(args.out) / f"invariance-{result.setting}"

@@ -418,6 +418,7 @@ def train_and_probe(
     config: dict[str, Any],
     epoch: int,
     probe: dict[str, Any],
+    train_threads: int = 1,
     *,
     out_dir: str,
     device: str = "auto",
@@ -432,6 +433,8 @@ def train_and_probe(
         The checkpoint to probe.
     probe : dict
         ``ProbeSettings.to_dict()``.
+    train_threads : int, default=1
+        torch threads while training (:data:`sparsity_widgets.grid.TRAIN_THREADS`).
     out_dir : str
         The study's folder: training in ``runs/<key>``; a probe cached in ``probes/`` by
         earlier versions is read instead of probing again.
@@ -443,7 +446,7 @@ def train_and_probe(
     dict
         ``SeedRun.to_dict()``: alpha* per layer and the accuracies.
     """
-    from ..grid import select_gpu
+    from ..grid import select_gpu, training_threads
     from ..probe import ProbeSettings, SeedRun, probe_model
     from ..training import TrainConfig, load_checkpoint, train
 
@@ -455,7 +458,8 @@ def train_and_probe(
         return SeedRun.from_json(legacy).to_dict()
     data = _mnist1d()
     train_config = TrainConfig.from_dict({**config, "device": device})
-    train(train_config, run_dir, data=data, progress=False)
+    with training_threads(train_threads):
+        train(train_config, run_dir, data=data, progress=False)
     checkpoint = run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
     model, _, info = load_checkpoint(checkpoint)
     history = info["history"]
@@ -489,7 +493,7 @@ def study_cells(
     -------
     list of Cell
     """
-    from ..grid import Cell
+    from ..grid import TRAIN_THREADS, Cell
 
     probe = probe_settings.to_dict()
     return [
@@ -500,6 +504,7 @@ def study_cells(
                 | {"device": None},
                 "epoch": variant.epoch or setting.epochs,
                 "probe": probe,
+                "train_threads": TRAIN_THREADS,
             },
             {"out_dir": os.fspath(out_dir), "device": device},
         )

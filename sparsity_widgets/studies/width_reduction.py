@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._io import atomic_write_text
 from .._run_lock import hold_run_folder
@@ -286,7 +285,6 @@ def _score_layer(
     features: np.ndarray,
     y: np.ndarray,
     setting: WidthSetting,
-    bar: Any,
 ) -> list[dict[str, Any]]:
     from ..probe.reduce import reduce_width
 
@@ -306,7 +304,6 @@ def _score_layer(
         )
 
     rows = [row("none", width, [0.0], [_alpha(features, y, s) for s in seeds])]
-    bar.update()
     for target in setting.widths:
         if target >= min(width, n):
             continue
@@ -322,44 +319,29 @@ def _score_layer(
                 alphas.append(_alpha(reduced, y, seed))
                 del reduced
             rows.append(row(method_label(method, n_iter), target, seconds, alphas))
-            bar.update()
     return rows
 
 
-def _train(config: Any, out_dir: Path, data: Any) -> Any:
-    from ..training import train
-    from .mnist1d import _key  # one cache key scheme for every study
-
-    run_dir = out_dir / "runs" / _key(config.to_dict() | {"device": None})
-    return train(config, run_dir, data=data, progress=False)
+def _setting(data: dict[str, Any]) -> WidthSetting:
+    """A setting from its JSON form (lists back to tuples)."""
+    return WidthSetting(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
-def _sources(setting: WidthSetting, out_dir: Path, info: dict[str, Any]) -> list[tuple]:
-    """(source, layer, features, labels) for every layer the study scores."""
-    from ..datasets import load_dataset, make_latent_classes
-    from ..probe import extract_features
+def _model_configs(setting: WidthSetting) -> dict[str, Any]:
+    """The TrainConfig of the two trained sources (the CNN is the studies' base model, so a
+    model the MNIST-1D studies trained is reused)."""
     from ..training import TrainConfig
     from .mnist1d import SETTINGS, Variant, study_train_config
 
-    sources = []
-    mnist = load_dataset("mnist1d")
-    study = SETTINGS["quick"]
-    cnn_setting = type(study)(
+    cnn_setting = type(SETTINGS["quick"])(
         channels=setting.cnn_channels,
         hidden=setting.cnn_hidden,
         epochs=setting.cnn_epochs,
         epoch_checkpoints=(setting.cnn_epochs,),
     )
-    cnn = _train(  # the studies' configuration, so their trained base model is reused
-        study_train_config(cnn_setting, Variant("relu"), seed=0), out_dir, mnist
-    )
-    info["mnist1d-cnn test accuracy"] = cnn.history.test_accuracy[-1]
-    feats = extract_features(cnn.model, mnist.train, list(setting.cnn_layers), progress=False)
-    for layer, values in feats.items():
-        sources.append(("mnist1d-cnn", layer, values, mnist.train.y))
-    digits = load_dataset("digits")
-    mlp = _train(
-        TrainConfig(
+    return {
+        "mnist1d-cnn": study_train_config(cnn_setting, Variant("relu"), seed=0),
+        "digits-mlp": TrainConfig(
             model="mlp",
             model_options={"hidden": list(setting.mlp_hidden)},
             dataset="digits",
@@ -368,17 +350,78 @@ def _sources(setting: WidthSetting, out_dir: Path, info: dict[str, Any]) -> list
             device="auto",
             checkpoint_every=setting.mlp_epochs,
         ),
-        out_dir,
-        digits,
-    )
-    info["digits-mlp test accuracy"] = mlp.history.test_accuracy[-1]
-    layers = [f"hidden.{k}" for k in range(len(setting.mlp_hidden))]
-    for layer, values in extract_features(mlp.model, digits.train, layers, progress=False).items():
-        sources.append(("digits-mlp", layer, values, digits.train.y))
-    n, d = setting.synthetic_shape
-    X, y = make_latent_classes(n, d, random_state=0)
-    sources.append(("latent-synthetic", "features", X, y))
-    return sources
+    }
+
+
+def _run_dir(config: Any, out_dir: Path) -> Path:
+    from .mnist1d import _key  # one cache key scheme for every study
+
+    return out_dir / "runs" / _key(config.to_dict() | {"device": None})
+
+
+def _train_sources(setting: WidthSetting, out_dir: Path, train_threads: int) -> dict[str, Any]:
+    """Train (or reuse) the CNN and the MLP here, before the grid, so that no two cells train
+    one model at once; their test accuracies."""
+    from ..datasets import load_dataset
+    from ..grid import training_threads
+    from ..training import train
+
+    info = {}
+    for source, config in _model_configs(setting).items():
+        with training_threads(train_threads):
+            run = train(
+                config, _run_dir(config, out_dir), data=load_dataset(config.dataset), progress=False
+            )
+        info[f"{source} test accuracy"] = run.history.test_accuracy[-1]
+    return info
+
+
+def _layers(setting: WidthSetting) -> list[tuple[str, str]]:
+    """(source, layer) of every layer the study scores, in the order of its rows."""
+    return [
+        *(("mnist1d-cnn", layer) for layer in setting.cnn_layers),
+        *(("digits-mlp", f"hidden.{k}") for k in range(len(setting.mlp_hidden))),
+        ("latent-synthetic", "features"),
+    ]
+
+
+def score_width_cell(source: str, layer: str, setting: dict[str, Any], *, out_dir: str) -> list:
+    """One grid cell of the study: every reduction of one layer, with the forest seeds.
+
+    Parameters
+    ----------
+    source : {"mnist1d-cnn", "digits-mlp", "latent-synthetic"}
+    layer : str
+        A layer of the source (``"features"`` for the synthetic one).
+    setting : dict
+        ``dataclasses.asdict`` of the :class:`WidthSetting`.
+    out_dir : str
+        The study's folder; the trained models are read from ``out_dir/runs`` (trained before the
+        grid starts).
+
+    Returns
+    -------
+    list of dict
+        The layer's rows: the full width, then each usable (width, method), with the
+        reduction's median seconds and alpha* per seed.
+    """
+    from ..datasets import load_dataset, make_latent_classes
+    from ..probe import extract_features
+    from ..training import load_checkpoint
+    from ..training.checkpoints import list_checkpoints
+
+    config = _setting(setting)
+    if source == "latent-synthetic":
+        n, d = config.synthetic_shape
+        features, y = make_latent_classes(n, d, random_state=0)
+    else:
+        train_config = _model_configs(config)[source]
+        data = load_dataset(train_config.dataset)
+        checkpoint = list_checkpoints(_run_dir(train_config, Path(out_dir)))[-1]
+        model, _, _ = load_checkpoint(checkpoint)
+        features = extract_features(model, data.train, [layer], progress=False)[layer]
+        y = data.train.y
+    return _score_layer(source, layer, features, y, config)
 
 
 def run_width_study(
@@ -386,8 +429,17 @@ def run_width_study(
     *,
     out_dir: str | os.PathLike = "studies-output",
     progress: bool = True,
+    backend: str = "sequential",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
 ) -> WidthStudyResult:
     """Run the width-reduction study and save ``width-reduction.json`` in ``out_dir``.
+
+    The two models are trained (or reused) here first; then every scored layer is a cell of a
+    grid (:func:`sparsity_widgets.grid.run_grid`), saved in ``out_dir/cells/`` and skipped on a
+    rerun. The study measures time: cells running at once share the cores, so their seconds are
+    comparable only within one run, and ``info`` records the backend and workers.
 
     Parameters
     ----------
@@ -395,25 +447,44 @@ def run_width_study(
     out_dir : path
         Trained models are cached in ``out_dir/runs`` (shared with the MNIST-1D studies).
     progress : bool
+    backend, workers, scheduler, threads
+        Where the layers are scored, as in :func:`sparsity_widgets.grid.run_grid`.
 
     Returns
     -------
     WidthStudyResult
     """
+    from ..grid import TRAIN_THREADS, Cell, check_backend, run_grid
+
     check_choice("setting", setting, tuple(WIDTH_SETTINGS))
+    check_backend(backend, workers, scheduler, threads)
     config = WIDTH_SETTINGS[setting]
     out_dir = Path(out_dir)
     with hold_run_folder(out_dir):
         info: dict[str, Any] = {"settings": asdict(config)}
-        sources = _sources(config, out_dir, info)
-        n_steps = 0
-        for _, _, features, _ in sources:
-            n, width = features.shape
-            usable = [w for w in config.widths if w < min(n, width)]
-            n_steps += 1 + len(usable) * len(REDUCTION_METHODS)
+        info.update(_train_sources(config, out_dir, TRAIN_THREADS))
+        info["timing"] = {"backend": backend, "workers": workers, "threads": threads}
+        described = json.loads(json.dumps(asdict(config)))
+        cells = [
+            Cell(
+                score_width_cell,
+                {"source": source, "layer": layer, "setting": described},
+                {"out_dir": os.fspath(out_dir)},
+            )
+            for source, layer in _layers(config)
+        ]
+        replies = run_grid(
+            cells,
+            out_dir,
+            backend=backend,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            progress=progress,
+            desc="width study",
+        )
         result = WidthStudyResult(setting=setting, info=info)
-        with tqdm(total=n_steps, desc="width study", unit="score", disable=not progress) as bar:
-            for source, layer, features, y in sources:
-                result.rows.extend(_score_layer(source, layer, features, y, config, bar))
+        for rows in replies:
+            result.rows.extend(rows)
         result.save(out_dir / "width-reduction.json")
     return result
