@@ -54,7 +54,8 @@ def add_grid_arguments(parser: argparse.ArgumentParser, what: str) -> None:
         default=None,
         metavar="N",
         help="numba and torch threads of each (default: cores // workers with loky and dask; "
-        "unchanged with sequential). Equal --threads give equal results on every backend",
+        "unchanged with sequential). Training always uses one torch thread, so every backend "
+        "gives the same results",
     )
     group.add_argument(
         "--gpus",

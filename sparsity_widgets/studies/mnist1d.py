@@ -364,7 +364,8 @@ def run_study(
         Address of a Dask scheduler to join (dask only).
     threads : int, optional
         numba / torch threads of each cell (default: ``cores // workers`` with loky and dask,
-        unchanged with sequential). Equal threads give equal results on every backend.
+        unchanged with sequential). Training uses :data:`~sparsity_widgets.grid.TRAIN_THREADS`
+        torch threads whatever this is, so every backend gives the same results.
     gpus : int, default=0
         Spread the cells over this many GPUs, one cell per GPU at a time.
 

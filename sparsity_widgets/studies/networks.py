@@ -329,7 +329,7 @@ def network_cells(
     }
     return [
         Cell(
-            train_and_probe_network,
+            f"{__name__}:train_and_probe_network",
             {
                 "config": variant.train_config(seed).to_dict() | {"device": None},
                 "epoch": variant.probe_epoch or variant.epochs,
