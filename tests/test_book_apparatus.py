@@ -43,7 +43,7 @@ EXERCISE_KINDS = ("kind-proof", "kind-computation", "kind-replication", "kind-co
 CHECKED_KINDS = ("kind-computation", "kind-replication")
 DIFFICULTY = re.compile(r" \((★|★★|★★★)\)$")
 THEORY = re.compile(r"^(ch0[1-5]_|ch0[78]_|frame_potential$)")
-EXPERIMENT = re.compile(r"^(ch06_|ch09_|ch09b_|ch10_|frame_potential$)")
+EXPERIMENT = re.compile(r"^(ch06_|ch09_|ch09b_|ch1[0-9]_|frame_potential$)")
 #: Directives whose body is code, not Markdown: fences inside them are text.
 #: sphinx-proof directives that are never numbered (and take no :nonumber: option).
 UNNUMBERED_PRF = {"prf:proof"}

@@ -180,3 +180,26 @@ def test_readme_study_table_comes_from_the_saved_results():
     section = README.split("## The MNIST-1D studies")[1].split("\n## ")[0]
     table = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
     assert table == rows
+
+
+def test_readme_image_network_table_comes_from_the_saved_results():
+    """Every row of the README's table of the Sec. 4.2 studies is recomputed from
+    book/results/<study>-quick/<study>.json."""
+    from sparsity_widgets.studies.networks import NETWORK_STUDIES, NetworkStudyResult
+
+    rows = []
+    for name in NETWORK_STUDIES:
+        result = NetworkStudyResult.from_json(
+            ROOT / "book" / "results" / f"{name}-quick" / f"{name}.json"
+        )
+        for probe in result.results:
+            (acc, acc_std), mean, std = probe.accuracy(), probe.mean(), probe.std()
+            first, last = probe.layer_names[0], probe.layer_names[-1]
+            rows.append(
+                f"| {name} | {probe.label} | {acc:.3f} ± {acc_std:.3f} "
+                f"| `{first}` {mean[0]:.3f} ± {std[0]:.3f} "
+                f"| `{last}` {mean[-1]:.3f} ± {std[-1]:.3f} |"
+            )
+    section = README.split("## The image-network experiments")[1].split("\n## ")[0]
+    table = [line for line in section.splitlines() if line.startswith("| ") and "±" in line]
+    assert table == rows and len(rows) == 8

@@ -401,8 +401,10 @@ def test_load_dataset_end_to_end(stl10_root):
 
 def test_load_dataset_image_size_checks(stl10_root):
     root, _ = stl10_root
-    with pytest.raises(ValueError, match="image_size applies to stl10 only; got image_size=14"):
-        load_dataset("digits", image_size=14)
+    with pytest.raises(
+        ValueError, match=r"image_size applies to the image sets .*got image_size=14 for 'mnist1d'"
+    ):
+        load_dataset("mnist1d", image_size=14)
     with pytest.raises(ValueError, match="image_size must be an integer >= 1; got -2"):
         load_dataset("stl10", root=root, image_size=-2)
     with pytest.raises(ValueError, match="image_size must divide the image side 96"):

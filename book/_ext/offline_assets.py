@@ -6,12 +6,17 @@ extension, run by ``jupyter-book build``:
 1. installs the pinned JavaScript packages of ``book/package.json`` / ``book/package-lock.json``
    with ``npm ci`` when ``book/node_modules`` is missing or older than the lock file;
 2. copies the files the pages load into ``book/_offline_static/`` (MathJax's ``es5`` tree,
-   ``require.js`` and ``embed-amd.js`` with its fonts) and appends that folder to
-   ``html_static_path``, so Sphinx copies it to ``_static/`` in the output;
+   ``require.js``, ``embed-amd.js`` with its fonts, and anywidget's front-end
+   ``anywidget/index.js``, an AMD module) and appends that folder to ``html_static_path``, so
+   Sphinx copies it to ``_static/`` in the output;
 3. adds ``mathjax2-shim.js`` (after MathJax): ipywidgets' HTML manager calls MathJax 2's
    ``MathJax.Hub.Queue``, which MathJax 3 lacks;
-4. loads MathJax on every page (chapter titles with math sit in every page's sidebar);
-5. checks that ``mathjax_path`` and every key of ``nb_ipywidgets_js`` in ``_config.yml`` name a
+4. adds ``widgets-require-config.js`` (listed in ``nb_ipywidgets_js`` between require.js and
+   embed-amd.js), which points require.js at ``_static/anywidget/index.js``: the HTML manager
+   asks require.js for a widget's module before its CDN, so the widgets of
+   :mod:`sparsity_widgets.widgets` that compute in the browser load with no network;
+5. loads MathJax on every page (chapter titles with math sit in every page's sidebar);
+6. checks that ``mathjax_path`` and every key of ``nb_ipywidgets_js`` in ``_config.yml`` name a
    local file under ``_static/`` (not an ``http(s)://`` URL) that this step provides.
 """
 
@@ -31,6 +36,8 @@ BOOK = Path(__file__).resolve().parents[1]
 NODE_MODULES = BOOK / "node_modules"
 OUT = BOOK / "_offline_static"
 SHIM = "mathjax2-shim.js"
+#: require.js configuration for the widget front-ends (see the module docstring, item 4)
+REQUIRE_CONFIG = "widgets-require-config.js"
 #: destination under _static/ -> (source under node_modules, file patterns or None for a tree)
 ASSETS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "mathjax": ("mathjax/es5", None),
@@ -39,6 +46,7 @@ ASSETS: dict[str, tuple[str, tuple[str, ...] | None]] = {
         "@jupyter-widgets/html-manager/dist",
         ("embed-amd.js", "*.woff", "*.woff2", "*.ttf", "*.eot", "*.svg"),
     ),
+    "anywidget": ("anywidget/dist", ("index.js",)),
 }
 
 
@@ -88,7 +96,8 @@ def install_assets() -> Path:
         for pattern in patterns:
             for path in src.glob(pattern):
                 shutil.copy2(path, target / path.name)
-    shutil.copy2(Path(__file__).with_name(SHIM), OUT / SHIM)
+    for name in (SHIM, REQUIRE_CONFIG):
+        shutil.copy2(Path(__file__).with_name(name), OUT / name)
     return OUT
 
 

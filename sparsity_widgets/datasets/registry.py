@@ -31,7 +31,7 @@ from .mnist1d import load_mnist1d
 from .stl10 import pixels_to_float32, read_stl10_split
 from .synthetic import SYNTHETIC_DATASETS, make_synthetic
 
-__all__ = ["DATASETS", "load_dataset"]
+__all__ = ["DATASETS", "RESIZE_METHOD", "load_dataset", "resize_images"]
 
 DATASETS: tuple[str, ...] = (
     "mnist1d",
@@ -60,6 +60,66 @@ _SYNTHETIC_CLASSES = {
     "smooth-domain": ("outside", "inside the disk"),
 }
 _DIGITS_TEST_FRACTION = 0.25
+
+# Sets whose images ``image_size`` resizes (stl10 by block means, the others by resize_images).
+_RESIZABLE = ("digits", "mnist", "fashion-mnist", "cifar10", "stl10")
+
+RESIZE_METHOD = (
+    "bilinear: torch.nn.functional.interpolate(mode='bilinear', align_corners=False, "
+    "antialias=True when shrinking), float32, clipped to [0, 1]"
+)
+"""How ``image_size`` resizes digits, MNIST, Fashion-MNIST and CIFAR-10 (recorded in ``info``)."""
+
+
+def resize_images(X: np.ndarray, image_size: int) -> np.ndarray:
+    """Resize square float images bilinearly to ``image_size`` x ``image_size``.
+
+    Bilinear rather than nearest: nearest-neighbour enlarging copies each pixel into a block of
+    identical pixels (the 8 x 8 digits into 4 x 4 blocks at 32), so the first 2x2 max-pools
+    would see constant windows and the picture would keep the 8 x 8 grid's edges; bilinear
+    gives a smooth picture, closer to a photograph at a finer resolution. When shrinking,
+    ``antialias=True`` averages over the covered pixels instead of sampling four of them.
+
+    Parameters
+    ----------
+    X : ndarray of float32, shape (n, C, H, W)
+        Pixels in [0, 1].
+    image_size : int
+        Side of the output.
+
+    Returns
+    -------
+    ndarray of float32, shape (n, C, image_size, image_size)
+        C-contiguous, clipped to [0, 1] (a copy when the size already matches).
+    """
+    import torch
+    from torch.nn import functional as F
+
+    if not isinstance(X, np.ndarray) or X.ndim != 4:
+        got = f"shape {X.shape}" if isinstance(X, np.ndarray) else type(X).__name__
+        raise ValueError(f"X must be an array of images of shape (n, C, H, W); got {got}.")
+    image_size = check_int("image_size", image_size, minimum=1)
+    if X.shape[-2:] == (image_size, image_size):
+        return np.array(X, dtype=np.float32, order="C", copy=True)
+    shrink = image_size < max(X.shape[-2:])
+    with torch.no_grad():
+        out = F.interpolate(
+            torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
+            size=(image_size, image_size),
+            mode="bilinear",
+            align_corners=False,
+            antialias=shrink,
+        )
+    return np.ascontiguousarray(out.clamp_(0.0, 1.0).numpy(), dtype=np.float32)
+
+
+def _resized(arrays: LabeledArrays, image_size: int) -> LabeledArrays:
+    return LabeledArrays(
+        X=resize_images(arrays.X, image_size),
+        y=arrays.y,
+        class_names=arrays.class_names,
+        name=arrays.name,
+    )
 
 
 def _check_name(name: Any) -> str:
@@ -159,9 +219,12 @@ def load_dataset(
         Seeds the subsets, the digits split and the synthetic generators. MNIST-1D is always
         generated with the package's seed, so its full splits are the published ones.
     image_size : int, optional
-        ``stl10`` only: shrink the 96 x 96 images to this side by averaging blocks of pixels
-        (a divisor of 96, e.g. 48 or 32; see :func:`~sparsity_widgets.datasets.stl10.
-        pixels_to_float32`). The float32 test split takes 885 MB at 96, 221 MB at 48.
+        Side of the square images returned. ``stl10``: shrink the 96 x 96 images by averaging
+        blocks of pixels (a divisor of 96, e.g. 48 or 32; see :func:`~sparsity_widgets.datasets.
+        stl10.pixels_to_float32`); the float32 test split takes 885 MB at 96, 221 MB at 48.
+        ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``: resize the float images
+        bilinearly (:func:`resize_images`, recorded as ``info["resize"]``), e.g. digits 8 -> 32
+        so that VGG's five 2x2 max-pools fit. Not for ``mnist1d`` and the synthetic sets.
 
     Returns
     -------
@@ -175,7 +238,7 @@ def load_dataset(
     ValueError
         An unknown name (the message lists the valid ones and the closest match), ``root``
         missing for an image set, a bad size or seed, ``fourier=True`` for points in the plane,
-        ``image_size`` for a set other than ``stl10`` or not a divisor of 96.
+        ``image_size`` for a set without images or, for ``stl10``, not a divisor of 96.
     FileNotFoundError
         Image files missing from ``root`` and ``download`` False.
     """
@@ -188,10 +251,10 @@ def load_dataset(
     if n_test is not None:
         n_test = check_int("n_test", n_test, minimum=1)
     if image_size is not None:
-        if name != "stl10":
+        if name not in _RESIZABLE:
             raise ValueError(
-                f"image_size applies to stl10 only; got image_size={image_size!r} for {name!r}. "
-                "Leave it out (None) for this set."
+                f"image_size applies to the image sets ({', '.join(_RESIZABLE)}) only; got "
+                f"image_size={image_size!r} for {name!r}. Leave it out (None) for this set."
             )
         image_size = check_int("image_size", image_size, minimum=1)
     info: dict[str, Any] = {
@@ -249,6 +312,9 @@ def load_dataset(
         )
         train = _maybe_subsample(train, n_train, rng_train, "n_train")
         test = _maybe_subsample(test, n_test, rng_test, "n_test")
+        if image_size is not None:
+            train, test = (_resized(a, image_size) for a in (train, test))
+            info.update(image_size=image_size, resize=RESIZE_METHOD)
     else:
         if root is None:
             raise ValueError(
@@ -276,6 +342,8 @@ def load_dataset(
                 X = pixels_to_float32(images, image_size=image_size)
             else:
                 X = _to_float32(images)
+                if image_size is not None:
+                    X = resize_images(X, image_size)
             parts.append(
                 LabeledArrays(X=X, y=labels, class_names=class_names, name=f"{name}/{part}")
             )
@@ -284,6 +352,8 @@ def load_dataset(
         info.update(source=f"files in {folder}", root=folder, download=download)
         if name == "stl10":
             info["image_size"] = train.sample_shape[-1]
+        elif image_size is not None:
+            info.update(image_size=image_size, resize=RESIZE_METHOD)
 
     info.update(n_train=train.n_samples, n_test=test.n_samples)
     full_name = name

@@ -631,7 +631,10 @@ def _run_study(args: argparse.Namespace) -> None:
             **grid,
         )
         print(result.markdown_table())
-        print(f"wrote {args.out / (args.name + '.json')}, .md and .png")
+        print(
+            f"wrote {args.out / (args.name + '.json')}, .md and .png, and the paper's tables and "
+            f"figures beside them"
+        )
         return
     if args.data_dir is not None:
         raise ValueError(

@@ -495,7 +495,8 @@ def run_network_study(
         Overrides the study's seeds.
     out_dir : path
         Cache and output folder: ``runs/`` (training), ``cells/`` (one probe per (variant,
-        seed)), and the study's JSON, Markdown and PNG at the top.
+        seed)), and the study's JSON, Markdown and PNG at the top, with the tables and figures
+        of the paper that its module's ``write_outputs(result, out_dir)`` draws.
     data_dir : path, optional
         Folder of the image data sets; required by the full setting.
     probe_settings : ProbeSettings, optional
@@ -577,4 +578,9 @@ def run_network_study(
             results=results,
         )
         result.save(out_dir)
+        if study.name in NETWORK_STUDIES:  # the study's own tables and figures
+            from ..grid.cells import resolve_function
+
+            module = NETWORK_STUDIES[study.name].split(":")[0]
+            resolve_function(f"{module}:write_outputs")(result, out_dir)
         return result

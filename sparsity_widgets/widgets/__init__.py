@@ -16,6 +16,7 @@ _EXPORTS = {
     "render_welch": ".welch_explorer",
     "update_welch_artists": ".welch_explorer",
     "EpsilonExplorer": ".epsilon_explorer",
+    "EpsilonWindow": ".epsilon_window",
     "EpsilonState": ".epsilon_explorer",
     "PngFigure": ".epsilon_explorer",
     "compute_epsilon_state": ".epsilon_explorer",

@@ -13,6 +13,9 @@ once with Agg, and a move restores that background and draws the selected taus, 
 the tau* lines and the title on top (blitting), then encodes a PNG for an ``ipywidgets.Image``.
 
 :class:`PngFigure` (that drawing surface) is shared by the other widgets of this package.
+
+This explorer needs a Python kernel. :class:`~sparsity_widgets.widgets.epsilon_window.EpsilonWindow`
+is the same explorer (one curve) computed in the browser, which also answers in the static book.
 """
 
 from __future__ import annotations
