@@ -29,8 +29,9 @@ Settings (:func:`define`):
     Fashion-MNIST that exists offline: same models, same ten classes, grayscale images; 30
     epochs, batch 32; 3 seeds. One CPU minute per seed and family (measured below).
 
-Run ``python -m sparsity_widgets.studies.good_bad OUT`` after the study to write Table 2
-(``good-bad-table2.md``) and Fig. 6 (``good-bad-fig6.png``) from ``OUT/good-bad.json``.
+The study writes Table 2 (``good-bad-table2.md``) and Fig. 6 (``good-bad-fig6.png``) next to its
+JSON (:func:`write_outputs`); ``python -m sparsity_widgets.studies.good_bad OUT`` redraws them from
+``OUT/good-bad.json``.
 """
 
 from __future__ import annotations
