@@ -27,6 +27,7 @@ from .._io import atomic_write, atomic_write_text
 from .._run_lock import hold_run_folder
 from .._schema import Where, read_json, reject_unknown, require, require_object
 from .._validation import check_choice
+from ._cells import seed_runs_by_variant
 
 __all__ = [
     "NETWORK_SETTINGS",
@@ -517,8 +518,8 @@ def run_network_study(
     GridError
         When some (variant, seed) failed; the others are saved.
     """
-    from ..grid import cell_path, check_backend, run_grid
-    from ..probe import ProbeResult, ProbeSettings, SeedRun
+    from ..grid import check_backend, run_grid
+    from ..probe import ProbeResult, ProbeSettings
 
     check_backend(backend, workers, scheduler, threads)
     if not isinstance(study, NetworkStudy):
@@ -552,11 +553,8 @@ def run_network_study(
         )
         n_seeds = len(study.seeds)
         results = []
-        for i, variant in enumerate(study.variants):
-            runs = []
-            for k in range(i * n_seeds, (i + 1) * n_seeds):
-                at = Where.of("grid cell", cell_path(out_dir, cells[k]), _HINT)
-                runs.append(SeedRun._parse(replies[k], at.key("result")))
+        by_variant = seed_runs_by_variant(replies, cells, out_dir, n_seeds, _HINT)
+        for variant, runs in zip(study.variants, by_variant, strict=True):
             results.append(
                 ProbeResult(
                     label=variant.label,
