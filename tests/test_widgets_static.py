@@ -47,7 +47,7 @@ from sparsity_widgets.widgets.epsilon_explorer import restrict_curve
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "static_book"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-ESM_FILES = ("tau_window.js", "epsilon_window_view.js")  # EpsilonWindow.ESM_FILES
+ESM_FILES = ("tau_window.js", "epsilon_window_view.js")  # the epsilon window's twin
 #: parity bound of the issue; measured: max |JS - twin| = 1.4e-14 over tau*, alpha*, the angles
 #: and the window of 472 estimates (V8's Math.exp/atan and numpy's differ by an ulp or two; the
 #: twin sums pairwise); a wrong step (gradient edge, sweep, unit) errs by 1e-3 or more
@@ -198,12 +198,14 @@ def _import_esm(page, source: str) -> None:
 
 def test_widget_ships_the_files_the_parity_test_loads():
     anywidget = pytest.importorskip("anywidget")
-    from sparsity_widgets.widgets.epsilon_window import ESM_FILES as SHIPPED
+    from sparsity_widgets.widgets.browser.registry import twin
+    from sparsity_widgets.widgets.browser_widget import module_source
     from sparsity_widgets.widgets.epsilon_window import EpsilonWindow
 
     assert anywidget.AnyWidget in EpsilonWindow.__mro__
-    assert SHIPPED == ESM_FILES
-    assert EpsilonWindow._esm == esm_source(*ESM_FILES)
+    assert twin(EpsilonWindow.kind).esm_files == ESM_FILES
+    assert EpsilonWindow._esm == module_source(twin(EpsilonWindow.kind))
+    assert EpsilonWindow._esm == esm_source(ESM_FILES[0], "view_common.js", ESM_FILES[1])
 
 
 def test_epsilon_window_python_side(curves):
@@ -215,12 +217,15 @@ def test_epsilon_window_python_side(curves):
     widget = EpsilonWindow(spiral)
     assert widget.curve == curve_payload(spiral)
     assert (widget.tau_min, widget.tau_max) == (spiral.taus[0], spiral.taus[-1])
-    assert widget.python_check["tau_star"] == estimate_tau_star(spiral).tau_star
+    assert widget.python_check["shown"]["tau_star"] == estimate_tau_star(spiral).tau_star
     widget.eps_low = 0.2  # what a move in a page with a kernel does
-    assert widget.result.tau_star == estimate_tau_star(spiral, "paper", 0.2, 0.4).tau_star
-    assert widget.python_check["eps_low"] == 0.2
+    assert widget.result["tau_star"] == estimate_tau_star(spiral, "paper", 0.2, 0.4).tau_star
+    assert widget.window.tau_star == widget.result["tau_star"]
+    assert widget.python_check["settings"]["eps_low"] == 0.2
     widget.eps_high = 0.1
-    assert not widget.python_check["ok"] and "eps_low must be smaller" in widget.result.message
+    assert not widget.python_check["shown"]["ok"]
+    assert "eps_low must be smaller" in widget.result["message"]
+    assert widget.python_check["shown"]["tau_star"] == "NaN"  # JSON-ready, as the page writes
     json.dumps(widget.get_state())  # the state the page stores is JSON (no NaN)
     with pytest.raises(ValueError, match="rule must be one of"):
         EpsilonWindow(spiral, rule="median")
@@ -279,6 +284,35 @@ def test_javascript_matches_the_python_twin(browser, curves):
         print(f"parity: {n_estimates} estimates, max |JS - Python| = {worst:.3g}")
         assert n_estimates > 100
         assert worst <= PARITY
+    finally:
+        page.close()
+
+
+def test_every_twin_matches_its_javascript(browser):
+    """Each registered widget kind: its exported JavaScript and its Python twin on the twin's
+    fixed states (``Twin.cases``), compared key by key to 1e-9 (``compare_shown``)."""
+    from sparsity_widgets.widgets.browser.registry import compare_shown, twins
+
+    known = twins()
+    assert "epsilon-window" in known
+    page = browser.new_page()
+    try:
+        page.goto("about:blank")
+        for kind, entry in known.items():
+            module = esm_source(*entry.esm_files[:-1], "view_common.js", entry.esm_files[-1])
+            _import_esm(page, module)
+            states = [json.loads(json.dumps(state)) for state in entry.cases()]
+            assert states, f"{kind} has no parity cases"
+            answers = page.evaluate(
+                """([name, states]) => states.map((state) =>
+                     JSON.parse(window.__sw.jsonShown(window.__sw[name](state))))""",
+                [entry.js_function, states],
+            )
+            for state, js in zip(states, answers, strict=True):
+                problems = compare_shown(js, entry.compute(state), PARITY)
+                settings = {k: state.get(k) for k in entry.controls}
+                assert problems == [], (kind, settings, problems)
+            print(f"{kind}: {len(states)} states agree to {PARITY:g}")
     finally:
         page.close()
 
@@ -492,7 +526,7 @@ def test_static_page_recomputes_tau_star_offline(offline, curves, request):
     assert f"tau* = {start.tau_star:.3f}" in text and "eps = [0.10, 0.40] rad" in text
     assert _shown_tau(page) == pytest.approx(start.tau_star, rel=0, abs=PARITY)
     python_line = page.locator(".sw-epsilon-window .sw-python").first
-    checked = f"Python's value for this setting: tau* = {start.tau_star:.3f}"
+    checked = f"Python's value for this setting: tau* = {start.tau_star:.3f}"  # build time
     assert checked in python_line.inner_text()
 
     _move(page, "eps_low", 0.2)  # the slider of the issue's report
@@ -660,8 +694,8 @@ def test_kernel_runs_the_same_widget_and_checks_each_move(kernel_page, curves):
     assert _shown_tau(page) == pytest.approx(moved.tau_star, rel=0, abs=PARITY)
     # ... and the kernel's own value for the new setting comes back through the comm
     page.wait_for_function(
-        "(v) => document.querySelector('.sw-epsilon-window .sw-python').dataset.pythonTauStar"
-        " === String(v)",
+        "(v) => { const s = document.querySelector('.sw-epsilon-window .sw-python')"
+        ".dataset.pythonShown; return !!s && JSON.parse(s).tau_star === v; }",
         arg=moved.tau_star,
         timeout=30_000,
     )

@@ -8,29 +8,26 @@ serves anywidget's front-end from ``_static/`` (``book/_ext/offline_assets.py``)
 HTML manager loads it with require.js instead of a CDN.
 
 With a kernel, every move also reaches Python, which recomputes the setting with the twin
-(:func:`~sparsity_widgets.widgets.browser.tau_window.tau_star_window`) into :attr:`result` and
-echoes it to the page (``python_check``), where the view shows Python's value next to its own.
+(:func:`~sparsity_widgets.widgets.browser.tau_window.window_shown`) into :attr:`result` and
+echoes it to the page (``python_check``), where the view shows Python's value next to its own
+(:class:`~sparsity_widgets.widgets.browser_widget.BrowserWidget`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import anywidget
 import traitlets as T
 
 from ..tau_star import DEFAULT_EPSILONS, RULES
-from .browser import esm_source
-from .browser.tau_window import WindowResult, curve_payload, tau_star_window
+from .browser.tau_window import EPSILON_WINDOW, WindowResult, curve_payload, tau_star_window
+from .browser_widget import BrowserWidget
 from .epsilon_explorer import EPS_SLIDER_MAX, _Sources
 
-__all__ = ["ESM_FILES", "EpsilonWindow"]
-
-#: The files of ``sparsity_widgets/widgets/browser`` that make the widget's front-end, in order.
-ESM_FILES = ("tau_window.js", "epsilon_window_view.js")
+__all__ = ["EpsilonWindow"]
 
 
-class EpsilonWindow(anywidget.AnyWidget):
+class EpsilonWindow(BrowserWidget):
     """Epsilon explorer with a browser-side model: tau* for any eps window, kernel or not.
 
     Parameters
@@ -53,20 +50,21 @@ class EpsilonWindow(anywidget.AnyWidget):
 
     Attributes
     ----------
-    result : WindowResult
-        Python's answer for the current setting (what the browser shows).
+    result : dict
+        Python's answer for the current setting (what the browser shows):
+        :func:`~sparsity_widgets.widgets.browser.tau_window.window_shown`.
+    window : WindowResult
+        The same setting's full result (angles, window, selection).
     """
 
-    _esm = esm_source(*ESM_FILES)
+    kind = EPSILON_WINDOW.kind
     curve = T.Dict().tag(sync=True)
-    title = T.Unicode("").tag(sync=True)
     rule = T.Unicode("paper").tag(sync=True)
     eps_low = T.Float(0.1).tag(sync=True)
     eps_high = T.Float(0.4).tag(sync=True)
     tau_min = T.Float(0.0).tag(sync=True)
     tau_max = T.Float(2.0).tag(sync=True)
     eps_slider_max = T.Dict(dict(EPS_SLIDER_MAX)).tag(sync=True)
-    python_check = T.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -119,24 +117,10 @@ class EpsilonWindow(anywidget.AnyWidget):
             tau_min=float(curve.taus[0]),
             tau_max=float(curve.taus[-1]),
         )
-        self.result: WindowResult = self._check()
-        self.observe(self._on_setting, names=["rule", "eps_low", "eps_high", "tau_min", "tau_max"])
 
-    def _check(self) -> WindowResult:
-        result = tau_star_window(
+    @property
+    def window(self) -> WindowResult:
+        """The current setting's full result, from the Python twin."""
+        return tau_star_window(
             self.curve, self.rule, self.eps_low, self.eps_high, self.tau_min, self.tau_max
         )
-        self.python_check = {
-            "rule": self.rule,
-            "eps_low": self.eps_low,
-            "eps_high": self.eps_high,
-            "tau_min": self.tau_min,
-            "tau_max": self.tau_max,
-            "ok": result.ok,
-            "tau_star": result.tau_star if result.ok else None,
-            "message": result.message,
-        }
-        return result
-
-    def _on_setting(self, change: dict[str, Any]) -> None:
-        self.result = self._check()

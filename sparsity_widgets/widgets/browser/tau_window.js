@@ -206,3 +206,17 @@ export function tauStarWindow(curve, rule, epsLow, epsHigh, tauMin, tauMax) {
              angles: Array.from(err.detail.angles), window: err.detail.window, selected: [] };
   }
 }
+
+// What the epsilon window shows for its state (Python twin: window_shown of tau_window.py)
+export function epsilonWindowShown(state) {
+  const r = tauStarWindow(
+    state.curve, state.rule, state.eps_low, state.eps_high, state.tau_min, state.tau_max,
+  );
+  return {
+    ok: r.ok,
+    tau_star: r.ok ? r.tauStar : NaN,
+    alpha_star: r.ok ? r.alphaStar : NaN,
+    selected: r.ok ? Array.from(r.selected) : [],
+    message: r.ok ? null : r.message,
+  };
+}

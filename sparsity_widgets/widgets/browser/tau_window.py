@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from ...tau_star import PUBLIC_CODE_SWEEP, RULES, SparsityCurve
+from .registry import Twin, register
 
-__all__ = ["WindowResult", "curve_payload", "tau_star_window"]
+__all__ = ["EPSILON_WINDOW", "WindowResult", "curve_payload", "tau_star_window", "window_shown"]
 
 
 def _json_floats(values: np.ndarray) -> list[float | None]:
@@ -259,3 +260,68 @@ def tau_star_window(
         )
     except ValueError as exc:
         return WindowResult(False, rule, message=str(exc))
+
+
+def window_shown(state: dict[str, Any]) -> dict[str, Any]:
+    """What the epsilon window shows for its state (``epsilonWindowShown`` of the JavaScript).
+
+    Parameters
+    ----------
+    state : dict
+        ``curve`` (a :func:`curve_payload`), ``rule``, ``eps_low``, ``eps_high``, ``tau_min``,
+        ``tau_max``.
+
+    Returns
+    -------
+    dict
+        ``ok``, ``tau_star``, ``alpha_star`` (NaN without an estimate), ``selected`` (indices
+        into the restricted grid) and ``message`` (``None`` with an estimate).
+    """
+    result = tau_star_window(
+        state["curve"],
+        state["rule"],
+        state["eps_low"],
+        state["eps_high"],
+        state["tau_min"],
+        state["tau_max"],
+    )
+    return {
+        "ok": result.ok,
+        "tau_star": result.tau_star,
+        "alpha_star": result.alpha_star,
+        "selected": [int(i) for i in result.selected],
+        "message": result.message,
+    }
+
+
+def _window_cases() -> list[dict[str, Any]]:
+    """Fixed states for the parity test: a forest's curve, both rules, edges and errors."""
+    from ...datasets import make_synthetic
+    from ...forest import WaveletForest
+
+    X, y = make_synthetic("spiral", n_samples=1000, random_state=0)
+    payload = curve_payload(WaveletForest(random_state=0).fit(X, y).sparsity_curve())
+    cases = []
+    for rule, windows in (
+        ("paper", ((0.1, 0.4), (0.05, 0.3), (1.4, 1.5), (0.4, 0.1))),
+        ("public-code", ((0.1, 0.4), (0.5, 3.0), (0.0, 0.01))),
+    ):
+        for (lo, hi), (t0, t1) in zip(windows, ((0.0, 2.0), (0.3, 1.2), (0.5, 0.9), (1.0, 1.01))):
+            cases.append(
+                {"curve": payload, "rule": rule, "eps_low": lo, "eps_high": hi,
+                 "tau_min": t0, "tau_max": t1}
+            )
+    return cases
+
+
+#: the epsilon window (:class:`~sparsity_widgets.widgets.EpsilonWindow`)
+EPSILON_WINDOW = register(
+    Twin(
+        kind="epsilon-window",
+        esm_files=("tau_window.js", "epsilon_window_view.js"),
+        js_function="epsilonWindowShown",
+        compute=window_shown,
+        controls=("rule", "eps_low", "eps_high", "tau_min", "tau_max"),
+        cases=_window_cases,
+    )
+)
