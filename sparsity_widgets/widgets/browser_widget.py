@@ -92,4 +92,3 @@ class BrowserWidget(anywidget.AnyWidget):
 
     def _on_setting(self, change: dict[str, Any]) -> None:
         self.result = self._check()
-

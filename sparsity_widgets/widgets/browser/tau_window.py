@@ -306,10 +306,17 @@ def _window_cases() -> list[dict[str, Any]]:
         ("paper", ((0.1, 0.4), (0.05, 0.3), (1.4, 1.5), (0.4, 0.1))),
         ("public-code", ((0.1, 0.4), (0.5, 3.0), (0.0, 0.01))),
     ):
-        for (lo, hi), (t0, t1) in zip(windows, ((0.0, 2.0), (0.3, 1.2), (0.5, 0.9), (1.0, 1.01))):
+        spans = ((0.0, 2.0), (0.3, 1.2), (0.5, 0.9), (1.0, 1.01))[: len(windows)]
+        for (lo, hi), (t0, t1) in zip(windows, spans, strict=True):
             cases.append(
-                {"curve": payload, "rule": rule, "eps_low": lo, "eps_high": hi,
-                 "tau_min": t0, "tau_max": t1}
+                {
+                    "curve": payload,
+                    "rule": rule,
+                    "eps_low": lo,
+                    "eps_high": hi,
+                    "tau_min": t0,
+                    "tau_max": t1,
+                }
             )
     return cases
 
