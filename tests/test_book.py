@@ -10,6 +10,7 @@ screenshots go to ``_build/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -86,7 +87,9 @@ def test_built_pages_load_nothing_from_the_network(built_book):
     assert (built_book / "_static" / "widgets-require-config.js").is_file()
 
 
-def _open(browser, built_book: Path, page_path: str):
+def _open(browser, built_book: Path, page_path: str, console: bool = False):
+    """Open a built page with every non-file request aborted; ``errors`` collects page errors,
+    missing local files and, with ``console``, console errors."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     blocked: list[str] = []
 
@@ -105,6 +108,8 @@ def _open(browser, built_book: Path, page_path: str):
         "requestfailed",
         lambda r: errors.append(f"missing: {r.url}") if r.url.startswith("file:") else None,
     )
+    if console:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto((built_book / page_path).as_uri(), wait_until="load")
     return page, blocked, errors
 
@@ -213,3 +218,127 @@ def test_every_page_typesets_math(browser, built_book):
             problems[page_path] = {"tex": left[:5], "blocked": blocked[:5], "errors": errors[:5]}
         page.close()
     assert problems == {}, problems
+
+
+# ---------------------------------------------------------------------- every browser widget
+#: the browser widgets' saved states on a page: {uid: state} for every model with a uid, and the
+#: uids of the models the page displays (one widget-view script each)
+SAVED_WIDGETS_JS = """() => {
+  const tag = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  const models = tag ? JSON.parse(tag.textContent).state : {};
+  const saved = {};
+  for (const [id, m] of Object.entries(models)) {
+    if (m.state && m.state.uid) saved[m.state.uid] = {id, state: m.state};
+  }
+  const shown = [];
+  const views = 'script[type="application/vnd.jupyter.widget-view+json"]';
+  for (const v of document.querySelectorAll(views)) {
+    const id = JSON.parse(v.textContent).model_id;
+    for (const [uid, m] of Object.entries(saved)) if (m.id === id) shown.push(uid);
+  }
+  return {saved: Object.fromEntries(Object.entries(saved).map(([u, m]) => [u, m.state])), shown};
+}"""
+#: where a slider is tried, as fractions of its range, until the shown values change
+SLIDER_FRACTIONS = (0.3, 0.7, 0.5, 0.1, 0.9, 0.0, 1.0)
+
+
+def _pages_with_browser_widgets(built_book: Path) -> list[str]:
+    """Pages whose saved widget state holds an anywidget (the browser widgets' front-end)."""
+    pages = []
+    for html in sorted(built_book.glob("**/*.html")):
+        if "_static" in html.parts:
+            continue
+        text = html.read_text(encoding="utf-8")
+        if "application/vnd.jupyter.widget-state+json" in text and '"_anywidget_id"' in text:
+            pages.append(str(html.relative_to(built_book)))
+    return pages
+
+
+def _slider_targets(control) -> list[float]:
+    defaults = (("min", "0"), ("max", "100"), ("step", "1"))  # the HTML defaults
+    lo, hi, step = (float(control.get_attribute(a) or d) for a, d in defaults)
+    now = float(control.input_value())
+    targets = []
+    for fraction in SLIDER_FRACTIONS:
+        value = lo + round(fraction * (hi - lo) / step) * step
+        value = min(max(value, lo), hi)
+        if abs(value - now) > step / 2 and value not in targets:
+            targets.append(value)
+    return targets
+
+
+def _moves(root, key: str):
+    """Each way to move the control of ``key``: yields a callable that makes one move."""
+    controls = root.locator(f'[data-sw-control="{key}"]')
+    assert controls.count() > 0, f"no control for {key!r} (data-sw-control)"
+    first = controls.first
+    tag = first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+    if tag == "input:range":
+        for value in _slider_targets(first):
+            yield lambda v=value: first.fill(repr(float(v)))
+    elif tag.startswith("select"):
+        now = first.input_value()
+        for value in first.locator("option").evaluate_all("os => os.map(o => o.value)"):
+            if value != now:
+                yield lambda v=value: first.select_option(v)
+    else:  # a group of buttons, one per option
+        for i in range(controls.count()):
+            button = controls.nth(i)
+            if button.get_attribute("aria-pressed") != "true":
+                yield button.click
+
+
+def _controls_of(page, uid: str) -> tuple[str, ...]:
+    """The control traits of the widget ``uid`` on the page (its kind's, from the registry)."""
+    from sparsity_widgets.widgets.browser.registry import twin
+
+    root = page.locator(f'[data-sw-uid="{uid}"]').first
+    root.wait_for(state="attached", timeout=60_000)
+    return twin(root.get_attribute("data-sw-kind")).controls
+
+
+def test_every_browser_widget_answers_offline(browser, built_book):
+    """Every page of the book with a widget that computes in the browser, opened from disk with
+    the network cut: each control of each widget is moved; the shown values change and equal
+    the Python twin's for the new setting (to 1e-9); no console error, no failed request.
+    Screenshots: ``_build/screenshots/book-widget-<page>-<n>.png``."""
+    from sparsity_widgets.widgets.browser.registry import compare_shown, twin
+
+    pages = _pages_with_browser_widgets(built_book)
+    assert WIDGET_PAGE in pages, pages
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    checked: dict[str, int] = {}
+    for page_path in pages:
+        page, blocked, errors = _open(browser, built_book, page_path, console=True)
+        found = page.evaluate(SAVED_WIDGETS_JS)
+        shown_uids = found["shown"]
+        assert shown_uids, f"{page_path}: no browser widget is displayed"
+        for n, uid in enumerate(shown_uids):
+            for k, key in enumerate(_controls_of(page, uid)):
+                if k:  # each control from the saved setting: the others cannot mask it
+                    page.reload(wait_until="load")
+                root = page.locator(f'[data-sw-uid="{uid}"]').first
+                root.wait_for(state="attached", timeout=60_000)
+                root.scroll_into_view_if_needed()
+                entry = twin(root.get_attribute("data-sw-kind"))
+                saved = found["saved"][uid]
+                where = f"{page_path} widget {n} ({entry.kind})"
+                changed = False
+                for move in _moves(root, key):
+                    before = root.get_attribute("data-sw-shown")
+                    move()
+                    settings = json.loads(root.get_attribute("data-sw-settings"))
+                    shown = json.loads(root.get_attribute("data-sw-shown"))
+                    python = entry.compute({**saved, **settings})
+                    problems = compare_shown(shown, python, 1e-9)
+                    assert problems == [], (where, key, settings, problems)
+                    if root.get_attribute("data-sw-shown") != before:
+                        changed = True
+                        break
+                assert changed, f"{where}: no move of {key!r} changed what the page shows"
+            root.screenshot(path=str(SCREENSHOTS / f"book-widget-{Path(page_path).stem}-{n}.png"))
+            checked[page_path] = checked.get(page_path, 0) + 1
+        assert blocked == [], f"{page_path} tried to reach the network: {blocked}"
+        assert errors == [], f"{page_path}: {errors}"
+        page.close()
+    print("browser widgets checked:", checked)
