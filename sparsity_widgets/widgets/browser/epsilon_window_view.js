@@ -99,8 +99,7 @@ function render({ model, el }) {
   );
   const resultLine = htmlEl("div", { class: "sw-result", style: "margin-top:4px" }, root);
   const python = pythonLine(root);
-  const svgSize = { width: 750, height: 250, viewBox: "0 0 750 250" };
-  const svg = svgEl("svg", { class: "sw-plot", ...svgSize }, root);
+  const svg = plotSvg(root, 750, 250);
 
   function update() {
     const s = Object.fromEntries(SETTING_KEYS.map((k) => [k, model.get(k)]));

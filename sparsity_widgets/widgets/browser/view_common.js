@@ -53,6 +53,16 @@ export function jsonShown(value) {
 
 const uniqueId = (prefix) => `${prefix}-${Math.random().toString(36).slice(2)}`;
 
+// an SVG figure that keeps its aspect and shrinks to the width of the page's column
+export function plotSvg(parent, width, height) {
+  const svg = svgEl(
+    "svg", { class: "sw-plot", width, height, viewBox: `0 0 ${width} ${height}` }, parent,
+  );
+  svg.style.maxWidth = "100%";
+  svg.style.height = "auto";
+  return svg;
+}
+
 // the root of a view: a bordered box with the widget's title, tagged for the tests
 export function widgetRoot(el, model, kind, className) {
   const root = htmlEl("div", { class: `sw-widget ${className}` }, el);
