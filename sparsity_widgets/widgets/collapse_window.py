@@ -3,8 +3,8 @@
 :class:`CollapseWindow` stores one data set of a saved collapse study (every seed's Lambda^j,
 NC1 and NCC accuracy of every layer at every common checkpoint; 146 KB for the quick study's
 MNIST-1D, 335 KB for its digits) and its JavaScript (``browser/collapse_window.js``) picks a
-layer, an epoch and a variant and computes the means and spreads over the seeds and the curves through training, with or
-without a kernel. The class pictures of the kernel explorer
+layer, an epoch and a variant and computes the means and spreads over the seeds and the curves
+through training, with or without a kernel. The class pictures of the kernel explorer
 (:class:`~sparsity_widgets.widgets.CollapseExplorer`) are not carried: they need a kernel.
 """
 

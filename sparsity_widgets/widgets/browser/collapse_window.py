@@ -178,9 +178,7 @@ def _collapse_cases() -> list[dict[str, Any]]:
     epochs, n_layers = [1, 2, 5, 10], 3
 
     def variant(name: str) -> dict[str, Any]:
-        values = {
-            q: rng.uniform(0, 1, (3, len(epochs), n_layers)).tolist() for q in LAYER_VALUES
-        }
+        values = {q: rng.uniform(0, 1, (3, len(epochs), n_layers)).tolist() for q in LAYER_VALUES}
         values["nc1"][1][2][0] = None  # a layer whose class means coincided at one epoch
         return {
             "name": name,
@@ -209,8 +207,7 @@ def _collapse_cases() -> list[dict[str, Any]]:
         (0, 0, "adam"),
     ]
     return [
-        {"study": study, "layer": layer, "epoch_index": e, "variant": v}
-        for layer, e, v in settings
+        {"study": study, "layer": layer, "epoch_index": e, "variant": v} for layer, e, v in settings
     ]
 
 
