@@ -34,7 +34,15 @@ from typing import Any
 __all__ = ["TWIN_MODULES", "Twin", "compare_shown", "json_view", "register", "twin", "twins"]
 
 #: modules that register a twin when imported (in the order the tests list them)
-TWIN_MODULES = ("tau_window",)
+TWIN_MODULES = (
+    "tau_window",
+    "collapse_window",
+    "curve_set",
+    "welch_bounds",
+    "sawtooth_window",
+    "lemma_sums",
+    "mterm_window",
+)
 
 _TWINS: dict[str, Twin] = {}
 
@@ -124,7 +132,7 @@ def _close(a: Any, b: Any, tol: float) -> bool:
             return math.isnan(a) and math.isnan(b)
         if math.isinf(a) or math.isinf(b):
             return a == b
-        return abs(a - b) <= tol
+        return abs(a - b) <= tol * max(1.0, abs(b))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b, strict=True))
     if isinstance(a, Mapping) and isinstance(b, Mapping):
@@ -135,17 +143,19 @@ def _close(a: Any, b: Any, tol: float) -> bool:
 def compare_shown(js: Mapping[str, Any], python: Mapping[str, Any], tol: float = 1e-9) -> list[str]:
     """Where the page's values differ from the twin's: an empty list when they agree.
 
-    Numbers agree within ``tol`` (absolute); strings, booleans and ``None`` exactly; lists and
-    dicts element by element. JSON has no NaN or infinity: the page writes them as the strings
-    ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (``jsonShown`` of ``view_common.js``), and a
-    twin's float is compared in that form.
+    Numbers agree within ``tol``, absolute up to magnitude 1 and relative above it (a sum of
+    1e10 is compared to its last ten digits, as doubles carry them); strings, booleans and
+    ``None`` exactly; lists and dicts element by element. JSON has no NaN or infinity: the page
+    writes them as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (``jsonShown`` of
+    ``view_common.js``), and a twin's float is compared in that form.
 
     Parameters
     ----------
     js, python : mapping
         What ``js_function`` returned (read back as JSON) and what ``compute`` returned.
     tol : float
-        Absolute tolerance for numbers (the issue's parity bound is 1e-9).
+        Tolerance for numbers (the issue's parity bound is 1e-9): ``|a - b| <= tol * max(1,
+        |b|)``.
 
     Returns
     -------
