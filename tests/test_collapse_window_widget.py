@@ -96,8 +96,13 @@ def test_window_python_side(study):
     assert size < 500_000, size
     from_path = CollapseWindow(STUDY, variant="svsl", epoch=1)
     assert from_path.epoch_index == 0 and list(from_path.result["variants"]) == ["svsl"]
+    assert CollapseWindow(study, layer=np.int64(2)).layer == 2  # a numpy position is a position
     with pytest.raises(ValueError, match="layer must be one of"):
         CollapseWindow(study, layer="conv9")
+    with pytest.raises(ValueError, match=r"layer must be a name of .* or a position in \[0, 8\]"):
+        CollapseWindow(study, layer=9)
+    with pytest.raises(ValueError, match="or a position in"):
+        CollapseWindow(study, layer=True)
     with pytest.raises(ValueError, match="epoch must be a checkpoint epoch"):
         CollapseWindow(study, epoch=1000)
     with pytest.raises(ValueError, match="variant must be one of"):

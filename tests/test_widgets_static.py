@@ -47,7 +47,9 @@ from sparsity_widgets.widgets.epsilon_explorer import restrict_curve
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "static_book"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-ESM_FILES = ("tau_window.js", "epsilon_window_view.js")  # the epsilon window's twin
+ESM_FILES = ("format.js", "tau_window.js", "epsilon_window_view.js")  # the epsilon window's twin
+#: the module the epsilon window ships: its model files, view_common.js, its view
+MODULE_FILES = (*ESM_FILES[:-1], "view_common.js", ESM_FILES[-1])
 #: parity bound of the issue; measured: max |JS - twin| = 1.4e-14 over tau*, alpha*, the angles
 #: and the window of 472 estimates (V8's Math.exp/atan and numpy's differ by an ulp or two; the
 #: twin sums pairwise); a wrong step (gradient edge, sweep, unit) errs by 1e-3 or more
@@ -205,7 +207,7 @@ def test_widget_ships_the_files_the_parity_test_loads():
     assert anywidget.AnyWidget in EpsilonWindow.__mro__
     assert twin(EpsilonWindow.kind).esm_files == ESM_FILES
     assert EpsilonWindow._esm == module_source(twin(EpsilonWindow.kind))
-    assert EpsilonWindow._esm == esm_source(ESM_FILES[0], "view_common.js", ESM_FILES[1])
+    assert EpsilonWindow._esm == esm_source(*MODULE_FILES)
 
 
 def test_epsilon_window_python_side(curves):
@@ -248,7 +250,7 @@ def test_javascript_matches_the_python_twin(browser, curves):
     page = browser.new_page()
     try:
         page.goto("about:blank")
-        _import_esm(page, esm_source(*ESM_FILES))
+        _import_esm(page, esm_source(*MODULE_FILES))
         worst = 0.0
         n_estimates = 0
         for name, curve in curves.items():
@@ -321,8 +323,13 @@ def test_javascript_format_g_is_pythons(browser):
     page = browser.new_page()
     try:
         page.goto("about:blank")
-        _import_esm(page, js_source("tau_window.js"))
+        _import_esm(page, js_source("format.js"))
         values = [
+            999999.5,  # rounds up to 1e+06 before the exponent is chosen, as Python does
+            -2.5e-07,
+            float("nan"),
+            float("inf"),
+            float("-inf"),
             0.0,
             0.1,
             0.05,

@@ -15,6 +15,7 @@ from typing import Any
 import traitlets as T
 
 from ..studies.collapse_result import CollapseStudyResult
+from ._choices import position_of
 from .browser.collapse_window import BOTH, COLLAPSE_WINDOW, collapse_payload
 from .browser_widget import BrowserWidget
 
@@ -72,16 +73,7 @@ class CollapseWindow(BrowserWidget):
         dataset = result.datasets[0] if dataset is None else dataset
         study = collapse_payload(result, dataset)
         layers, epochs = study["layers"], study["epochs"]
-        if layer is None:
-            index = len(layers) - 1
-        elif isinstance(layer, str):
-            if layer not in layers:
-                raise ValueError(f"layer must be one of {layers}; got {layer!r}.")
-            index = layers.index(layer)
-        elif isinstance(layer, int) and not isinstance(layer, bool) and 0 <= layer < len(layers):
-            index = layer
-        else:
-            raise ValueError(f"layer must be a name of {layers} or a position; got {layer!r}.")
+        index = position_of(layer, layers)
         if epoch is None:
             epoch = epochs[-1]
         if epoch not in epochs:

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 import traitlets as T
 
-from ..tau_star import DEFAULT_EPSILONS, RULES, SparsityCurve, curve_from_arrays
+from ..tau_star import SparsityCurve, curve_from_arrays
 from .browser.curve_set import CURVE_SET, curve_set_estimates
 from .browser.tau_window import WindowResult, curve_payload
 from .browser_widget import BrowserWidget
 from .epsilon_explorer import EPS_SLIDER_MAX
+from .epsilon_window import window_start
 
 __all__ = ["CurveSet"]
 
@@ -122,16 +123,7 @@ class CurveSet(BrowserWidget):
                     f"members[{i}] must be a dict with keys label, position, curve, extras; "
                     f"got {m!r:.80}."
                 )
-        if rule not in RULES:
-            raise ValueError(f"rule must be one of {RULES}; got {rule!r}.")
-        low = DEFAULT_EPSILONS[rule][0] if eps_low is None else float(eps_low)
-        high = DEFAULT_EPSILONS[rule][1] if eps_high is None else float(eps_high)
-        for name, value in (("eps_low", low), ("eps_high", high)):
-            if not 0.0 <= value <= EPS_SLIDER_MAX[rule]:
-                raise ValueError(
-                    f"{name} must lie in [0, {EPS_SLIDER_MAX[rule]}] (the slider's range for "
-                    f"rule {rule!r}); got {value}."
-                )
+        low, high = window_start(rule, eps_low, eps_high)
         if isinstance(pick, bool) or not isinstance(pick, int | np.integer):
             raise ValueError(f"pick must be an int; got {pick!r}.")
         if not 0 <= pick < len(members):

@@ -20,11 +20,39 @@ from typing import Any
 import traitlets as T
 
 from ..tau_star import DEFAULT_EPSILONS, RULES
+from ._choices import position_of
 from .browser.tau_window import EPSILON_WINDOW, WindowResult, curve_payload, tau_star_window
 from .browser_widget import BrowserWidget
 from .epsilon_explorer import EPS_SLIDER_MAX, _Sources
 
-__all__ = ["EpsilonWindow"]
+__all__ = ["EpsilonWindow", "window_start"]
+
+
+def window_start(rule: str, eps_low: float | None, eps_high: float | None) -> tuple[float, float]:
+    """The start of an eps window's sliders: the rule's defaults where omitted, checked.
+
+    Parameters
+    ----------
+    rule : {"paper", "public-code"}
+    eps_low, eps_high : float or None
+        In the rule's unit; ``None`` takes :data:`~sparsity_widgets.tau_star.DEFAULT_EPSILONS`.
+
+    Returns
+    -------
+    (float, float)
+        ``eps_low, eps_high``, each within the slider's range for the rule.
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}; got {rule!r}.")
+    low = DEFAULT_EPSILONS[rule][0] if eps_low is None else float(eps_low)
+    high = DEFAULT_EPSILONS[rule][1] if eps_high is None else float(eps_high)
+    for name, value in (("eps_low", low), ("eps_high", high)):
+        if not 0.0 <= value <= EPS_SLIDER_MAX[rule]:
+            raise ValueError(
+                f"{name} must lie in [0, {EPS_SLIDER_MAX[rule]}] (the slider's range for "
+                f"rule {rule!r}); got {value}."
+            )
+    return low, high
 
 
 class EpsilonWindow(BrowserWidget):
@@ -79,30 +107,12 @@ class EpsilonWindow(BrowserWidget):
         eps_high: float | None = None,
         title: str | None = None,
     ) -> None:
-        if rule not in RULES:
-            raise ValueError(f"rule must be one of {RULES}; got {rule!r}.")
-        low = DEFAULT_EPSILONS[rule][0] if eps_low is None else float(eps_low)
-        high = DEFAULT_EPSILONS[rule][1] if eps_high is None else float(eps_high)
-        for name, value in (("eps_low", low), ("eps_high", high)):
-            if not 0.0 <= value <= EPS_SLIDER_MAX[rule]:
-                raise ValueError(
-                    f"{name} must lie in [0, {EPS_SLIDER_MAX[rule]}] (the slider's range for "
-                    f"rule {rule!r}); got {value}."
-                )
+        low, high = window_start(rule, eps_low, eps_high)
         sources = _Sources(source, n_trees, taus)
         run, index = 0, 0
         if sources.layer_names:
             names = sources.layer_names
-            if layer is None:
-                index = len(names) - 1
-            elif isinstance(layer, str):
-                if layer not in names:
-                    raise ValueError(f"layer must be one of {names}; got {layer!r}.")
-                index = names.index(layer)
-            elif 0 <= int(layer) < len(names):
-                index = int(layer)
-            else:
-                raise ValueError(f"layer must be a position in [0, {len(names) - 1}]; got {layer}.")
+            index = position_of(layer, names)
             if seed is not None:
                 if seed not in sources.seeds:
                     raise ValueError(f"seed must be one of {sources.seeds}; got {seed}.")

@@ -148,7 +148,7 @@ def _cases() -> list[dict[str, Any]]:
 CURVE_SET = register(
     Twin(
         kind="curve-set",
-        esm_files=("tau_window.js", "curve_set.js", "curve_set_view.js"),
+        esm_files=("format.js", "tau_window.js", "curve_set.js", "curve_set_view.js"),
         js_function="curveSetShown",
         compute=curve_set_shown,
         controls=("pick", "rule", "eps_low", "eps_high"),

@@ -93,24 +93,7 @@ function render({ model, el }) {
       return labelTicks ? m.label : `${m.label} (${members.length} precomputed)`;
     },
   });
-  const rule = buttonControl(
-    root, model, "rule",
-    [["paper", "paper rule (rad)"], ["public-code", "public-code rule (deg)"]],
-    {
-      label: "rule",
-      onPick: (picked) => {
-        model.set("eps_low", Math.min(model.get("eps_low"), epsMax[picked]));
-        model.set("eps_high", Math.min(model.get("eps_high"), epsMax[picked]));
-      },
-    },
-  );
-  const unit = () => UNITS[model.get("rule")];
-  const eps = ["eps_low", "eps_high"].map((key) =>
-    rangeControl(root, model, key, {
-      min: 0, max: epsMax[model.get("rule")], step: 0.01,
-      format: (v) => `${v.toFixed(2)} ${unit()}`,
-    }),
-  );
+  const windowControls = epsWindowControls(root, model, epsMax, UNITS);
   const note = model.get("note");
   if (note) htmlEl("div", { class: "sw-note", style: `color:${COLORS.muted};font-size:12px` },
                    root, note);
@@ -126,11 +109,7 @@ function render({ model, el }) {
     const estimates = curveSetEstimates(state);
     const shown = curveSetShown(state, estimates);
     pick.refresh();
-    rule.refresh();
-    for (const control of eps) {
-      control.setRange(0, epsMax[s.rule]);
-      control.refresh();
-    }
+    windowControls.refresh();
     const member = shown.label === null ? null : members[s.pick];
     resultLine.replaceChildren();
     if (member && shown.ok) {

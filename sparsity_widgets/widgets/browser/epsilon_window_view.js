@@ -68,25 +68,7 @@ function render({ model, el }) {
   const curve = model.get("curve");
   const epsMax = model.get("eps_slider_max");
   const root = widgetRoot(el, model, "epsilon-window", "sw-epsilon-window");
-  const rule = buttonControl(
-    root, model, "rule",
-    [["paper", "paper rule (rad)"], ["public-code", "public-code rule (deg)"]],
-    {
-      label: "rule",
-      onPick: (picked) => {
-        // the other rule's unit: keep the window inside its slider
-        model.set("eps_low", Math.min(model.get("eps_low"), epsMax[picked]));
-        model.set("eps_high", Math.min(model.get("eps_high"), epsMax[picked]));
-      },
-    },
-  );
-  const unit = () => UNITS[model.get("rule")];
-  const eps = ["eps_low", "eps_high"].map((key) =>
-    rangeControl(root, model, key, {
-      min: 0, max: epsMax[model.get("rule")], step: 0.01,
-      format: (v) => `${v.toFixed(2)} ${unit()}`,
-    }),
-  );
+  const windowControls = epsWindowControls(root, model, epsMax, UNITS);
   const taus = curve.taus;
   const tauRange = [["tau_min", "tau from"], ["tau_max", "tau to"]].map(([key, label]) =>
     rangeControl(root, model, key, {
@@ -104,11 +86,7 @@ function render({ model, el }) {
   function update() {
     const s = Object.fromEntries(SETTING_KEYS.map((k) => [k, model.get(k)]));
     const result = tauStarWindow(curve, s.rule, s.eps_low, s.eps_high, s.tau_min, s.tau_max);
-    rule.refresh();
-    for (const control of eps) {
-      control.setRange(0, epsMax[s.rule]);
-      control.refresh();
-    }
+    windowControls.refresh();
     for (const control of tauRange) control.refresh();
     const text = summary(result, s);
     if (text === null) {

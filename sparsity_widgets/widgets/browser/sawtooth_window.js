@@ -23,22 +23,6 @@ function sawPow2(k) {
   return out;
 }
 
-// Python's format(x, "g") (6 significant digits) for the numbers of a message
-function sawFormatG(x) {
-  if (typeof x !== "number") return JSON.stringify(x) ?? String(x);
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return "0";
-  const exponent = Math.floor(Math.log10(Math.abs(Number(x.toPrecision(6)))));
-  if (exponent < -4 || exponent >= 6) {
-    const [mantissa, exp] = x.toExponential(5).split("e");
-    const m = mantissa.replace(/\.?0+$/, "");
-    const e = Number(exp);
-    return `${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  }
-  return String(Number(x.toPrecision(6)));
-}
-
 // the hat Lambda_1: 1 - |2x - 1| on [0, 1], 0 elsewhere (sawtooth.hat)
 export function sawtoothHat(x) {
   return x >= 0 && x <= 1 ? 1.0 - Math.abs(2.0 * x - 1.0) : 0.0;
@@ -110,13 +94,13 @@ export function sawtoothSlope(x, y) {
 // why j cannot be drawn (null when it can)
 function sawJProblem(j, jMax, extraLevels) {
   if (!(Number.isInteger(jMax) && jMax >= 1)) {
-    return `j_max must be an integer >= 1; got ${sawFormatG(jMax)}.`;
+    return `j_max must be an integer >= 1; got ${formatG(jMax)}.`;
   }
   if (!(Number.isInteger(extraLevels) && extraLevels >= 1)) {
-    return `extra_levels must be an integer >= 1; got ${sawFormatG(extraLevels)}.`;
+    return `extra_levels must be an integer >= 1; got ${formatG(extraLevels)}.`;
   }
   if (!(Number.isInteger(j) && j >= 1 && j <= jMax)) {
-    return `j must be an integer in [1, ${jMax}] (the slider's range); got ${sawFormatG(j)}.`;
+    return `j must be an integer in [1, ${jMax}] (the slider's range); got ${formatG(j)}.`;
   }
   if (j + extraLevels > SAWTOOTH_MAX_DEPTH) {
     return (
@@ -163,7 +147,7 @@ export function sawtoothShown(state) {
   if (!(typeof alpha === "number" && alpha > 0.0 && alpha < 1.0)) {
     out.message =
       `alpha must lie in (0, 1) (the wavelets of piecewise constants see no smoothness of ` +
-      `order 1 or more); got ${sawFormatG(alpha)}.`;
+      `order 1 or more); got ${formatG(alpha)}.`;
     return out;
   }
   out.tau = 1.0 / (alpha + 1.0 / 2.0);

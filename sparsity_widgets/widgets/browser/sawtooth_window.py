@@ -282,7 +282,7 @@ def _sawtooth_cases() -> list[dict[str, Any]]:
 SAWTOOTH = register(
     Twin(
         kind="sawtooth",
-        esm_files=("sawtooth_window.js", "sawtooth_window_view.js"),
+        esm_files=("format.js", "sawtooth_window.js", "sawtooth_window_view.js"),
         js_function="sawtoothShown",
         compute=sawtooth_shown,
         controls=("j", "alpha"),

@@ -37,19 +37,6 @@ export function gradient(f, x) {
   return out;
 }
 
-// Python's format(x, "g") for the numbers a slider gives (6 significant digits)
-export function formatG(x) {
-  if (x === 0) return "0";
-  const exponent = Math.floor(Math.log10(Math.abs(x)));
-  if (exponent < -4 || exponent >= 6) {
-    const [mantissa, exp] = x.toExponential(5).split("e");
-    const m = mantissa.replace(/\.?0+$/, "");
-    const e = Number(exp);
-    return `${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  }
-  return String(Number(x.toPrecision(6)));
-}
-
 function angleRangeText(angles, unit) {
   let lo = Infinity;
   let hi = -Infinity;

@@ -325,7 +325,7 @@ def _window_cases() -> list[dict[str, Any]]:
 EPSILON_WINDOW = register(
     Twin(
         kind="epsilon-window",
-        esm_files=("tau_window.js", "epsilon_window_view.js"),
+        esm_files=("format.js", "tau_window.js", "epsilon_window_view.js"),
         js_function="epsilonWindowShown",
         compute=window_shown,
         controls=("rule", "eps_low", "eps_high", "tau_min", "tau_max"),

@@ -141,6 +141,38 @@ export function buttonControl(parent, model, key, choices, options = {}) {
   return { buttons, refresh };
 }
 
+// The rule buttons and the eps_low / eps_high sliders of an eps window (the epsilon window, the
+// curve set): the sliders' range and unit follow the rule (epsMax and units by rule), and a rule
+// change keeps the window inside the new range. refresh() after every model change.
+export function epsWindowControls(root, model, epsMax, units) {
+  const rule = buttonControl(
+    root, model, "rule",
+    [["paper", "paper rule (rad)"], ["public-code", "public-code rule (deg)"]],
+    {
+      label: "rule",
+      onPick: (picked) => {
+        model.set("eps_low", Math.min(model.get("eps_low"), epsMax[picked]));
+        model.set("eps_high", Math.min(model.get("eps_high"), epsMax[picked]));
+      },
+    },
+  );
+  const eps = ["eps_low", "eps_high"].map((key) =>
+    rangeControl(root, model, key, {
+      min: 0, max: epsMax[model.get("rule")], step: 0.01,
+      format: (v) => `${v.toFixed(2)} ${units[model.get("rule")]}`,
+    }),
+  );
+  return {
+    refresh() {
+      rule.refresh();
+      for (const control of eps) {
+        control.setRange(0, epsMax[model.get("rule")]);
+        control.refresh();
+      }
+    },
+  };
+}
+
 // a drop-down over a few values (strings or numbers), bound to a trait
 export function selectControl(parent, model, key, choices, label) {
   const { row, name } = controlRow(parent, label ?? key);
