@@ -21,6 +21,7 @@ The browser tests are skipped, loudly, only where Chromium is missing (failed un
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -588,14 +589,14 @@ def test_static_page_recomputes_tau_star_offline(offline, curves, request):
 
 
 # ---------------------------------------------------------------------- 4. the kernel path
-def _server_command(kind: str, port: int, folder: Path) -> tuple[list[str], str]:
+def _server_command(kind: str, port: int, folder: Path, stem: str) -> tuple[list[str], str]:
     """The command that serves the notebook with a kernel, and the page to open."""
     if kind == "voila":
         voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
         if not Path(voila).exists():
             pytest.fail("voila is not installed: install the [test] extra (voila 0.5)")
         argv = [voila, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
-        argv += ["--show_tracebacks=True", "epsilon_window.ipynb"]
+        argv += ["--show_tracebacks=True", f"{stem}.ipynb"]
         return argv, f"http://127.0.0.1:{port}/"
     pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (the [test] extra)")
     token = "sparsity-widgets-test"
@@ -608,22 +609,22 @@ def _server_command(kind: str, port: int, folder: Path) -> tuple[list[str], str]
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
         argv.append("--allow-root")
-    return argv, f"http://127.0.0.1:{port}/lab/tree/epsilon_window.ipynb?token={token}"
+    return argv, f"http://127.0.0.1:{port}/lab/tree/{stem}.ipynb?token={token}"
 
 
-@pytest.fixture(scope="module", params=["voila", "jupyterlab"])
-def kernel_page(request, browser, tmp_path_factory):
-    """The fixture notebook with a kernel behind it, network cut: Voila runs it on load; in
-    JupyterLab the test runs all cells from the Run menu, as a reader would."""
+@contextlib.contextmanager
+def _served(kind: str, stem: str, ready: str, browser, folder: Path):
+    """The fixture notebook ``stem`` with a kernel behind it, network cut: Voila runs it on
+    load; in JupyterLab the cells are run from the Run menu, as a reader would. Ready when
+    ``ready`` (a JavaScript predicate) holds. Yields (page, remote requests, page errors)."""
     import jupytext
     import nbformat
 
     pytest.importorskip("anywidget")
-    folder = tmp_path_factory.mktemp(request.param)
-    notebook = jupytext.read(FIXTURE / "epsilon_window.md", fmt="md:myst")
-    nbformat.write(notebook, folder / "epsilon_window.ipynb")
+    notebook = jupytext.read(FIXTURE / f"{stem}.md", fmt="md:myst")
+    nbformat.write(notebook, folder / f"{stem}.ipynb")
     port = _free_port()
-    argv, url = _server_command(request.param, port, folder)
+    argv, url = _server_command(kind, port, folder, stem)
     log_path = folder / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -649,7 +650,7 @@ def kernel_page(request, browser, tmp_path_factory):
         page.route("**/*", route)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url, wait_until="domcontentloaded", timeout=120_000)
-        if request.param == "jupyterlab":
+        if kind == "jupyterlab":
             page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
             # the notebook's toolbar (with its kernel status) is up: the kernel is being started
             page.locator(".jp-Notebook-ExecutionIndicator").first.wait_for(timeout=60_000)
@@ -661,30 +662,39 @@ def kernel_page(request, browser, tmp_path_factory):
                 timeout=120_000,
             )
         try:
-            click = request.param == "jupyterlab"
-            for attempt in range(3 if request.param == "jupyterlab" else 1):
+            click = kind == "jupyterlab"
+            for attempt in range(3 if kind == "jupyterlab" else 1):
                 if click:
                     page.locator(".jp-Notebook").first.click()
                     page.keyboard.press("Escape")  # command mode
                     page.locator("li.lm-MenuBar-item", has_text="Run").first.click()
                     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
                 try:
-                    page.locator(".sw-epsilon-window .sw-result").first.wait_for(
-                        timeout=60_000 if request.param == "jupyterlab" else 120_000
+                    page.wait_for_function(
+                        ready, timeout=60_000 if kind == "jupyterlab" else 120_000
                     )
                     break
                 except Exception:
-                    if request.param != "jupyterlab" or attempt == 2:
+                    if kind != "jupyterlab" or attempt == 2:
                         raise
                     # a cell still running: wait for it; none started: run all again
                     click = page.locator(".jp-InputPrompt", has_text="[*]").count() == 0
         except Exception:
-            page.screenshot(path=str(SCREENSHOTS / f"{request.param}-epsilon-window-failed.png"))
+            page.screenshot(path=str(SCREENSHOTS / f"{kind}-{stem}-failed.png"))
             raise
-        yield request.param, page, remote, errors
+        yield page, remote, errors
     finally:
         page.close()
         _stop(proc)
+
+
+@pytest.fixture(scope="module", params=["voila", "jupyterlab"])
+def kernel_page(request, browser, tmp_path_factory):
+    """The epsilon window's fixture notebook with a kernel (Voila or JupyterLab)."""
+    ready = "() => !!document.querySelector('.sw-epsilon-window .sw-result')"
+    folder = tmp_path_factory.mktemp(request.param)
+    with _served(request.param, "epsilon_window", ready, browser, folder) as served:
+        yield (request.param, *served)
 
 
 #: Voila's page template links Font Awesome from a CDN (tests/test_widgets_browser.py)
@@ -712,5 +722,71 @@ def test_kernel_runs_the_same_widget_and_checks_each_move(kernel_page, curves):
     page.locator(".sw-epsilon-window").first.screenshot(
         path=str(SCREENSHOTS / f"{kind}-epsilon-window-moved.png")
     )
+    assert [u for u in remote if not u.startswith(VOILA_TEMPLATE_REMOTE)] == []
+    assert errors == []
+
+
+# ---------------------------------------------------------------------- 5. every kind, kernel
+#: the kinds the all-widgets fixture notebook displays (tests/fixtures/static_book/all_widgets.md)
+ALL_KINDS = 7
+
+
+@pytest.fixture(scope="module", params=["voila", "jupyterlab"])
+def kernel_all(request, browser, tmp_path_factory):
+    """One widget of every registered kind in a notebook with a kernel (Voila or JupyterLab)."""
+    ready = f"() => document.querySelectorAll('[data-sw-uid]').length >= {ALL_KINDS}"
+    folder = tmp_path_factory.mktemp(f"{request.param}-all")
+    with _served(request.param, "all_widgets", ready, browser, folder) as served:
+        yield (request.param, *served)
+
+
+def _kernel_answer(root, seconds: float = 60.0) -> tuple[dict, dict]:
+    """Wait until the kernel's check (``data-python-shown``) agrees with the page; return both."""
+    import time
+
+    from sparsity_widgets.widgets.browser.registry import compare_shown
+
+    deadline = time.monotonic() + seconds
+    while True:
+        shown = json.loads(root.get_attribute("data-sw-shown"))
+        checked = root.locator(".sw-python").first.get_attribute("data-python-shown") or ""
+        if checked and compare_shown(shown, json.loads(checked), PARITY) == []:
+            return shown, json.loads(checked)
+        if time.monotonic() > deadline:
+            pytest.fail(f"the kernel did not confirm {shown} (its last check: {checked!r})")
+        time.sleep(0.2)
+
+
+def test_kernel_checks_a_move_of_every_widget_kind(kernel_all):
+    """JupyterLab and Voila: every kind of browser widget answers a move at once in the page,
+    and the kernel's twin sends back the same values for the new setting (``python_check``)."""
+    from test_book import _moves
+
+    from sparsity_widgets.widgets.browser.registry import twins
+
+    kind, page, remote, errors = kernel_all
+    roots = page.locator("[data-sw-uid]")
+    seen = set()
+    for i in range(roots.count()):
+        root = roots.nth(i)
+        root.scroll_into_view_if_needed()
+        entry = twins()[root.get_attribute("data-sw-kind")]
+        _kernel_answer(root)  # the check Python made when the widget was built
+        before = root.get_attribute("data-sw-shown")
+        # the first control whose move changes what the page shows
+        for key in entry.controls:
+            for move in _moves(root, key):
+                move()
+                if root.get_attribute("data-sw-shown") != before:
+                    break
+            if root.get_attribute("data-sw-shown") != before:
+                break
+        assert root.get_attribute("data-sw-shown") != before, f"{entry.kind}: nothing moved"
+        _kernel_answer(root)  # the kernel's value for the new setting, equal to the page's
+        line = root.locator(".sw-python").first.inner_text()
+        assert line.startswith("Python's value for this setting"), (entry.kind, line)
+        seen.add(entry.kind)
+        root.screenshot(path=str(SCREENSHOTS / f"{kind}-{entry.kind}-moved.png"))
+    assert seen == set(twins()), set(twins()) - seen
     assert [u for u in remote if not u.startswith(VOILA_TEMPLATE_REMOTE)] == []
     assert errors == []
