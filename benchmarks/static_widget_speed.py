@@ -82,9 +82,11 @@ def build_book(folder: Path) -> Path:
 
 
 def _targets(lo: float, hi: float, step: float, moves: int) -> list[float]:
-    """``moves`` slider values spread over [lo, hi], on the slider's steps."""
+    """``moves`` slider values over [lo, hi] on the slider's steps, each different from the one
+    before (an integer slider with fewer positions than moves cycles through them)."""
     values = [lo + round((hi - lo) * (i + 0.5) / moves / step) * step for i in range(moves)]
-    return [min(max(v, lo), hi) for v in values]
+    positions = sorted({min(max(v, lo), hi) for v in values} | {lo, hi})
+    return [positions[i % len(positions)] for i in range(moves)]
 
 
 def measure_page(browser, html: Path, page_path: str, moves: int) -> list[dict[str, object]]:
@@ -109,7 +111,8 @@ def measure_page(browser, html: Path, page_path: str, moves: int) -> list[dict[s
         entry = twin(root.get_attribute("data-sw-kind"))
         for key, lo, hi, step in page.evaluate(SLIDERS_JS, uid):
             values = _targets(lo, hi, step, moves)
-            page.evaluate(MOVE_JS, [uid, key, values[-1]])  # warm-up move, not counted
+            warm_up = hi if values[0] != hi else lo  # a move to another value, not counted
+            page.evaluate(MOVE_JS, [uid, key, warm_up])
             answers = [page.evaluate(MOVE_JS, [uid, key, v]) for v in values]
             for value, answer in zip(values, answers, strict=True):
                 settings = json.loads(answer["settings"])
@@ -164,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.moves < 1:
         parser.error(f"--moves must be a positive integer; got {args.moves}.")
     with tempfile.TemporaryDirectory() as tmp:
-        html = args.book if args.book is not None else build_book(Path(tmp))
+        html = args.book.resolve() if args.book is not None else build_book(Path(tmp))
         if not (html / "index.html").is_file():
             parser.error(f"--book must be a built book's HTML folder; got {html} (no index.html).")
         rows = measure(html, args.moves)
