@@ -728,7 +728,7 @@ def test_kernel_runs_the_same_widget_and_checks_each_move(kernel_page, curves):
 
 # ---------------------------------------------------------------------- 5. every kind, kernel
 #: the kinds the all-widgets fixture notebook displays (tests/fixtures/static_book/all_widgets.md)
-ALL_KINDS = 7
+ALL_KINDS = 8
 
 
 @pytest.fixture(scope="module", params=["voila", "jupyterlab"])

@@ -19,6 +19,7 @@ _EXPORTS = {
     "EpsilonExplorer": ".epsilon_explorer",
     "EpsilonWindow": ".epsilon_window",
     "MTermWindow": ".mterm_window",
+    "TreeWindow": ".tree_window",
     "LemmaSums": ".lemma_sums",
     "CurveSet": ".curve_set",
     "EpsilonState": ".epsilon_explorer",

@@ -42,6 +42,7 @@ TWIN_MODULES = (
     "sawtooth_window",
     "lemma_sums",
     "mterm_window",
+    "tree_window",
 )
 
 _TWINS: dict[str, Twin] = {}
