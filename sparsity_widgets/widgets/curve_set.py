@@ -28,8 +28,7 @@ from ..tau_star import SparsityCurve, curve_from_arrays
 from .browser.curve_set import CURVE_SET, curve_set_estimates
 from .browser.tau_window import WindowResult, curve_payload
 from .browser_widget import BrowserWidget
-from .epsilon_explorer import EPS_SLIDER_MAX
-from .epsilon_window import window_start
+from .epsilon_explorer import EPS_SLIDER_MAX, window_start
 
 __all__ = ["CurveSet"]
 

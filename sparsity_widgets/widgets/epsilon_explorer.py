@@ -48,6 +48,7 @@ __all__ = [
     "render_epsilon",
     "restrict_curve",
     "update_epsilon_artists",
+    "window_start",
 ]
 
 #: Largest epsilon each rule's sliders offer (radians for the paper, degrees for the code).
@@ -511,6 +512,33 @@ class _Sources:
         return f"{self.name}: layer {self.layer_names[layer]}, seed {self.seeds[run]}"
 
 
+def window_start(rule: str, eps_low: float | None, eps_high: float | None) -> tuple[float, float]:
+    """The start of an eps window's sliders: the rule's defaults where omitted, checked.
+
+    Parameters
+    ----------
+    rule : {"paper", "public-code"}
+    eps_low, eps_high : float or None
+        In the rule's unit; ``None`` takes :data:`~sparsity_widgets.tau_star.DEFAULT_EPSILONS`.
+
+    Returns
+    -------
+    (float, float)
+        ``eps_low, eps_high``, each within the slider's range for the rule.
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}; got {rule!r}.")
+    low = DEFAULT_EPSILONS[rule][0] if eps_low is None else float(eps_low)
+    high = DEFAULT_EPSILONS[rule][1] if eps_high is None else float(eps_high)
+    for name, value in (("eps_low", low), ("eps_high", high)):
+        if not 0.0 <= value <= EPS_SLIDER_MAX[rule]:
+            raise ValueError(
+                f"{name} must lie in [0, {EPS_SLIDER_MAX[rule]}] {_UNITS[rule]} (the slider's "
+                f"range for rule {rule!r}); got {value}."
+            )
+    return low, high
+
+
 class EpsilonExplorer:
     """Controller: epsilon and tau-range sliders, a rule toggle, live tau* and alpha*.
 
@@ -557,17 +585,8 @@ class EpsilonExplorer:
     ) -> None:
         import ipywidgets as W
 
-        if rule not in RULES:
-            raise ValueError(f"rule must be one of {RULES}; got {rule!r}.")
+        low, high = window_start(rule, eps_low, eps_high)
         self._sources = _Sources(source, n_trees, taus)
-        low = DEFAULT_EPSILONS[rule][0] if eps_low is None else eps_low
-        high = DEFAULT_EPSILONS[rule][1] if eps_high is None else eps_high
-        for name, value in (("eps_low", low), ("eps_high", high)):
-            if not 0.0 <= value <= EPS_SLIDER_MAX[rule]:
-                raise ValueError(
-                    f"{name} must lie in [0, {EPS_SLIDER_MAX[rule]}] {_UNITS[rule]} (the slider's "
-                    f"range for rule {rule!r}); got {value}."
-                )
         slider = {"step": 0.01, "readout_format": ".2f", "continuous_update": True}
         style = {"description_width": "110px"}
         wide = W.Layout(width="420px")

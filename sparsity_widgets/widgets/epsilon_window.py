@@ -19,40 +19,12 @@ from typing import Any
 
 import traitlets as T
 
-from ..tau_star import DEFAULT_EPSILONS, RULES
 from ._choices import position_of
 from .browser.tau_window import EPSILON_WINDOW, WindowResult, curve_payload, tau_star_window
 from .browser_widget import BrowserWidget
-from .epsilon_explorer import EPS_SLIDER_MAX, _Sources
+from .epsilon_explorer import EPS_SLIDER_MAX, _Sources, window_start
 
-__all__ = ["EpsilonWindow", "window_start"]
-
-
-def window_start(rule: str, eps_low: float | None, eps_high: float | None) -> tuple[float, float]:
-    """The start of an eps window's sliders: the rule's defaults where omitted, checked.
-
-    Parameters
-    ----------
-    rule : {"paper", "public-code"}
-    eps_low, eps_high : float or None
-        In the rule's unit; ``None`` takes :data:`~sparsity_widgets.tau_star.DEFAULT_EPSILONS`.
-
-    Returns
-    -------
-    (float, float)
-        ``eps_low, eps_high``, each within the slider's range for the rule.
-    """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}; got {rule!r}.")
-    low = DEFAULT_EPSILONS[rule][0] if eps_low is None else float(eps_low)
-    high = DEFAULT_EPSILONS[rule][1] if eps_high is None else float(eps_high)
-    for name, value in (("eps_low", low), ("eps_high", high)):
-        if not 0.0 <= value <= EPS_SLIDER_MAX[rule]:
-            raise ValueError(
-                f"{name} must lie in [0, {EPS_SLIDER_MAX[rule]}] (the slider's range for "
-                f"rule {rule!r}); got {value}."
-            )
-    return low, high
+__all__ = ["EpsilonWindow"]
 
 
 class EpsilonWindow(BrowserWidget):
