@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from widget_pages import render_with_stand_in
 
 from sparsity_widgets import WaveletForest
 from sparsity_widgets.datasets import make_synthetic
@@ -168,24 +169,6 @@ def test_probe_result_layers_and_extras():
     assert "seed 2 of [0, 1, 2]" in widget.title
 
 
-# ---------------------------------------------------------------------- the view in Chromium
-_FAKE_MODEL = """
-([state]) => {
-  const handlers = {};
-  const model = {
-    get: (k) => state[k],
-    set: (k, v) => { state[k] = v; (handlers[`change:${k}`] || []).forEach((f) => f()); },
-    save_changes: () => {},
-    on: (name, f) => { (handlers[name] = handlers[name] || []).push(f); },
-    off: () => {},
-  };
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  window.__sw.default.render({ model, el });
-}
-"""
-
-
 def test_view_moves_show_pythons_numbers(browser, noise_forests):
     from sparsity_widgets.widgets.browser.registry import compare_shown
 
@@ -203,14 +186,7 @@ def test_view_moves_show_pythons_numbers(browser, noise_forests):
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto("about:blank")
-        page.evaluate(
-            """async (src) => {
-                 const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
-                 window.__sw = await import(url);
-               }""",
-            widget._esm,
-        )
-        page.evaluate(_FAKE_MODEL, [state])
+        render_with_stand_in(page, widget._esm, state)
         root = page.locator("[data-sw-kind='curve-set']")
 
         def check(expect_ok: bool = True) -> dict:

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from widget_pages import render_with_stand_in
 
 from sparsity_widgets.dyadic import dyadic_level_sums
 from sparsity_widgets.widgets.browser.lemma_sums import (
@@ -171,25 +172,6 @@ def test_widget_rejects_bad_arguments(kwargs, message):
         LemmaSums(**kwargs)
 
 
-# ---------------------------------------------------------------------- the view, in Chromium
-_FAKE_MODEL = """async ([src, state]) => {
-  const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
-  const mod = await import(url);
-  const handlers = {};
-  const model = {
-    get: (k) => state[k],
-    set: (k, v) => { const old = state[k]; state[k] = v;
-                     if (old !== v) (handlers['change:' + k] || []).forEach((f) => f()); },
-    save_changes: () => {},
-    on: (name, f) => { (handlers[name] = handlers[name] || []).push(f); },
-    off: (name, f) => { handlers[name] = (handlers[name] || []).filter((g) => g !== f); },
-  };
-  const el = document.createElement('div');
-  document.body.appendChild(el);
-  mod.default.render({ model, el });
-}"""
-
-
 def test_view_moves_and_says_when_the_depth_is_not_precomputed(browser, tmp_path):
     """The view without a kernel (a stand-in model): moving the controls updates the shown
     values, which equal the twin's; depth 24 on the disk says it is not precomputed."""
@@ -209,7 +191,7 @@ def test_view_moves_and_says_when_the_depth_is_not_precomputed(browser, tmp_path
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     try:
         page.goto("about:blank")
-        page.evaluate(_FAKE_MODEL, [widget._esm, state])
+        render_with_stand_in(page, widget._esm, state)
         root = page.locator("[data-sw-kind='lemma-sums']")
 
         def shown() -> dict:

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+from widget_pages import render_with_stand_in
 
 from sparsity_widgets import WaveletForest
 from sparsity_widgets.approximation import MTermCurve
@@ -218,20 +219,7 @@ def test_view_shows_the_twin(browser, curve):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         page.goto("about:blank")
-        page.evaluate(
-            """async ([src, state]) => {
-                 const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
-                 const mod = await import(url);
-                 const handlers = {};
-                 const model = {
-                   get: (k) => state[k], set: (k, v) => { state[k] = v; },
-                   save_changes: () => (handlers['change:m'] || []).forEach((f) => f()),
-                   on: (n, f) => (handlers[n] = [...(handlers[n] || []), f]), off: () => {},
-                 };
-                 mod.default.render({ model, el: document.body });
-               }""",
-            [MTermWindow._esm, state],
-        )
+        render_with_stand_in(page, MTermWindow._esm, state)
         root = page.locator('[data-sw-kind="mterm-window"]')
         shown = json.loads(root.get_attribute("data-sw-shown"))
         assert compare_shown(shown, mterm_shown(state)) == []

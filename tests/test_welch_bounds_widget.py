@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from widget_pages import render_with_stand_in
 
 from sparsity_widgets.frames import chain_lower_bound, make_architecture, welch_bound
 from sparsity_widgets.widgets.browser.registry import twin
@@ -135,24 +136,6 @@ def test_widget_rejects_bad_arguments(kwargs, words):
         WelchBounds(**kwargs)
 
 
-# a stand-in for anywidget's model: get/set/on/off/save_changes over a plain object
-_FAKE_MODEL = """async ([src, state]) => {
-  const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
-  const mod = await import(url);
-  const handlers = {};
-  const model = {
-    get: (k) => state[k],
-    set: (k, v) => { const old = state[k]; state[k] = v;
-                     if (old !== v) (handlers['change:' + k] || []).forEach((f) => f()); },
-    on: (n, f) => { (handlers[n] = handlers[n] || []).push(f); },
-    off: () => {}, save_changes: () => {},
-  };
-  const el = document.createElement('div');
-  document.body.appendChild(el);
-  mod.default.render({ model, el });
-}"""
-
-
 def test_view_draws_and_says_not_precomputed(browser, tmp_path):
     from sparsity_widgets.widgets.browser_widget import module_source
 
@@ -165,7 +148,7 @@ def test_view_draws_and_says_not_precomputed(browser, tmp_path):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
         page.goto("about:blank")
-        page.evaluate(_FAKE_MODEL, [module_source(twin("welch-bounds")), state])
+        render_with_stand_in(page, module_source(twin("welch-bounds")), state)
         root = page.locator("[data-sw-kind='welch-bounds']")
         assert "min F^2 found" in page.locator(".sw-minima").inner_text()
         assert page.locator(".sw-panel-k .sw-min").count() == 1

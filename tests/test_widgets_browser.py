@@ -15,19 +15,14 @@ under CI (``CI=true``, as ``.ci/run`` sets it).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from local_servers import free_port, stop_process_group, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "notebooks" / "widget_gallery.ipynb"
@@ -37,33 +32,12 @@ RENDER_TIMEOUT_MS = 420_000
 UPDATE_TIMEOUT_MS = 60_000
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop the server and the kernels it started (its own process group), by id."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def voila_url(tmp_path_factory):
     voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
     if not Path(voila).exists():
         pytest.fail("voila is not installed: install the [test] extra (voila 0.5)")
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("voila") / "voila.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
@@ -83,22 +57,10 @@ def voila_url(tmp_path_factory):
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"voila exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:  # not the root: a GET there would execute the notebook
-                with urllib.request.urlopen(url + "api", timeout=5):
-                    break
-            except urllib.error.HTTPError:  # any HTTP answer means the server is up
-                break
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"voila did not answer in 90 s:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.25)  # polling the port, bounded by the deadline above
+        wait_for_server(url, proc, 90.0, log_path)
         yield url
     finally:
-        _stop(proc)
+        stop_process_group(proc)
         log.close()
 
 

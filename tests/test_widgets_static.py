@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from local_servers import free_port, stop_process_group, wait_for_server
+from widget_pages import import_esm
 
 from sparsity_widgets import WaveletForest
 from sparsity_widgets.datasets import make_synthetic
@@ -188,17 +190,6 @@ def test_js_source_names_its_files():
 
 
 # ---------------------------------------------------------------------- 2. parity in Chromium
-def _import_esm(page, source: str) -> None:
-    """Import the module string into the page as ``window.__sw`` (as anywidget does: a blob)."""
-    page.evaluate(
-        """async (src) => {
-             const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
-             window.__sw = await import(url);
-           }""",
-        source,
-    )
-
-
 def test_widget_ships_the_files_the_parity_test_loads():
     anywidget = pytest.importorskip("anywidget")
     from sparsity_widgets.widgets.browser.registry import twin
@@ -251,7 +242,7 @@ def test_javascript_matches_the_python_twin(browser, curves):
     page = browser.new_page()
     try:
         page.goto("about:blank")
-        _import_esm(page, esm_source(*MODULE_FILES))
+        import_esm(page, esm_source(*MODULE_FILES))
         worst = 0.0
         n_estimates = 0
         for name, curve in curves.items():
@@ -303,7 +294,7 @@ def test_every_twin_matches_its_javascript(browser):
         page.goto("about:blank")
         for kind, entry in known.items():
             module = esm_source(*entry.esm_files[:-1], "view_common.js", entry.esm_files[-1])
-            _import_esm(page, module)
+            import_esm(page, module)
             states = [json.loads(json.dumps(state)) for state in entry.cases()]
             assert states, f"{kind} has no parity cases"
             answers = page.evaluate(
@@ -324,7 +315,7 @@ def test_javascript_format_g_is_pythons(browser):
     page = browser.new_page()
     try:
         page.goto("about:blank")
-        _import_esm(page, js_source("format.js"))
+        import_esm(page, js_source("format.js"))
         values = [
             999999.5,  # rounds up to 1e+06 before the exponent is chosen, as Python does
             -2.5e-07,
@@ -351,31 +342,6 @@ def test_javascript_format_g_is_pythons(browser):
 
 
 # ---------------------------------------------------------------------- 3. the static page
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop the server and the kernel it started (its own process group), by id."""
-    import signal
-
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
-
-
 def _install_project_assets() -> None:
     """``npm ci`` into book/node_modules when it is missing or stale (the real book's step)."""
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -451,7 +417,7 @@ def offline(request, browser, static_page):
     if request.param == "file":
         url, allowed = static_page.as_uri(), ("file://",)
     else:
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
             cwd=static_page.parent,
@@ -461,7 +427,7 @@ def offline(request, browser, static_page):
         )
         origin = f"http://127.0.0.1:{port}/"
         url, allowed = origin + static_page.name, (origin,)
-        _wait_for_server(origin, server)
+        wait_for_server(origin, server)
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     remote: list[str] = []
     failed: list[str] = []
@@ -486,28 +452,7 @@ def offline(request, browser, static_page):
     finally:
         page.close()
         if server is not None:
-            _stop(server)
-
-
-def _wait_for_server(url: str, proc: subprocess.Popen, seconds: float = 30.0) -> None:
-    """Poll a local server until it answers, bounded by ``seconds``."""
-    import time
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"the server for {url} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "api", timeout=5):
-                return
-        except urllib.error.HTTPError:  # any HTTP answer means the server is up
-            return
-        except (urllib.error.URLError, OSError):
-            if time.monotonic() > deadline:
-                pytest.fail(f"{url} did not answer in {seconds:.0f} s")
-            time.sleep(0.25)
+            stop_process_group(server)
 
 
 def _shown_tau(page) -> float:
@@ -623,7 +568,7 @@ def _served(kind: str, stem: str, ready: str, browser, folder: Path):
     pytest.importorskip("anywidget")
     notebook = jupytext.read(FIXTURE / f"{stem}.md", fmt="md:myst")
     nbformat.write(notebook, folder / f"{stem}.ipynb")
-    port = _free_port()
+    port = free_port()
     argv, url = _server_command(kind, port, folder, stem)
     log_path = folder / "server.log"
     with log_path.open("w") as log:
@@ -634,11 +579,7 @@ def _served(kind: str, stem: str, ready: str, browser, folder: Path):
     remote: list[str] = []
     errors: list[str] = []
     try:
-        try:
-            _wait_for_server(f"http://127.0.0.1:{port}/", proc, 90.0)
-        except pytest.fail.Exception:
-            print(log_path.read_text()[-3000:])
-            raise
+        wait_for_server(f"http://127.0.0.1:{port}/", proc, 90.0, log_path)
 
         def route(r):
             if r.request.url.startswith((f"http://127.0.0.1:{port}/", "data:", "blob:")):
@@ -685,7 +626,7 @@ def _served(kind: str, stem: str, ready: str, browser, folder: Path):
         yield page, remote, errors
     finally:
         page.close()
-        _stop(proc)
+        stop_process_group(proc)
 
 
 @pytest.fixture(scope="module", params=["voila", "jupyterlab"])
