@@ -101,7 +101,7 @@ function render({ model, el }) {
     updatePythonLine(python, model, s, (shown) =>
       shown.ok ? `tau* = ${Number(shown.tau_star).toFixed(3)}` : "no estimate either",
     );
-    publish(root, s, epsilonWindowShown({ curve, ...s }));
+    publish(root, s, windowShown(result));  // epsilonWindowShown, without a second estimate
     drawFigure(svg, curve, result, s, epsMax);
   }
 

@@ -194,11 +194,8 @@ export function tauStarWindow(curve, rule, epsLow, epsHigh, tauMin, tauMax) {
   }
 }
 
-// What the epsilon window shows for its state (Python twin: window_shown of tau_window.py)
-export function epsilonWindowShown(state) {
-  const r = tauStarWindow(
-    state.curve, state.rule, state.eps_low, state.eps_high, state.tau_min, state.tau_max,
-  );
+// What the epsilon window shows for one result of tauStarWindow
+export function windowShown(r) {
   return {
     ok: r.ok,
     tau_star: r.ok ? r.tauStar : NaN,
@@ -206,4 +203,13 @@ export function epsilonWindowShown(state) {
     selected: r.ok ? Array.from(r.selected) : [],
     message: r.ok ? null : r.message,
   };
+}
+
+// What the epsilon window shows for its state (Python twin: window_shown of tau_window.py)
+export function epsilonWindowShown(state) {
+  return windowShown(
+    tauStarWindow(
+      state.curve, state.rule, state.eps_low, state.eps_high, state.tau_min, state.tau_max,
+    ),
+  );
 }
