@@ -168,7 +168,7 @@ def compare_shown(js: Mapping[str, Any], python: Mapping[str, Any], tol: float =
         if key not in js or key not in python:
             problems.append(f"{key}: only in {'the page' if key in js else 'Python'}")
             continue
-        if not _close(_from_json(js[key]), json_view(python[key]), tol):
+        if not _close(js[key], json_view(python[key]), tol):
             problems.append(f"{key}: page {js[key]!r} != Python {python[key]!r}")
     return problems
 
@@ -187,12 +187,4 @@ def json_view(value: Any) -> Any:
         return [json_view(v) for v in value]
     if isinstance(value, Mapping):
         return {k: json_view(v) for k, v in value.items()}
-    return value
-
-
-def _from_json(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_from_json(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _from_json(v) for k, v in value.items()}
     return value
